@@ -1,0 +1,3 @@
+module github.com/sipkit/sipkit
+
+go 1.26

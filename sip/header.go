@@ -1,0 +1,201 @@
+package sip
+
+// HeaderKind identifies the headers the stack understands. Unknown
+// headers are KindOther and are kept byte-exact.
+type HeaderKind uint8
+
+// Header kinds. The order is not significant.
+const (
+	KindOther HeaderKind = iota
+	KindVia
+	KindFrom
+	KindTo
+	KindCallID
+	KindCSeq
+	KindMaxForwards
+	KindContentLength
+	KindContact
+	KindRoute
+	KindRecordRoute
+	KindContentType
+	KindContentEncoding
+	KindExpires
+	KindMinExpires
+	KindRequire
+	KindProxyRequire
+	KindSupported
+	KindUnsupported
+	KindAllow
+	KindReason
+	KindWWWAuthenticate
+	KindProxyAuthenticate
+	KindAuthorization
+	KindProxyAuthorization
+	KindSubject
+	KindEvent
+	KindAllowEvents
+	KindReferTo
+	KindReferredBy
+	KindSessionExpires
+	KindPath
+	KindUserAgent
+	KindServer
+	KindAccept
+	KindMaxBreadth
+	KindRetryAfter
+	KindTimestamp
+	kindCount
+)
+
+// canonicalNames is indexed by HeaderKind.
+var canonicalNames = [kindCount]string{
+	KindVia:                "Via",
+	KindFrom:               "From",
+	KindTo:                 "To",
+	KindCallID:             "Call-ID",
+	KindCSeq:               "CSeq",
+	KindMaxForwards:        "Max-Forwards",
+	KindContentLength:      "Content-Length",
+	KindContact:            "Contact",
+	KindRoute:              "Route",
+	KindRecordRoute:        "Record-Route",
+	KindContentType:        "Content-Type",
+	KindContentEncoding:    "Content-Encoding",
+	KindExpires:            "Expires",
+	KindMinExpires:         "Min-Expires",
+	KindRequire:            "Require",
+	KindProxyRequire:       "Proxy-Require",
+	KindSupported:          "Supported",
+	KindUnsupported:        "Unsupported",
+	KindAllow:              "Allow",
+	KindReason:             "Reason",
+	KindWWWAuthenticate:    "WWW-Authenticate",
+	KindProxyAuthenticate:  "Proxy-Authenticate",
+	KindAuthorization:      "Authorization",
+	KindProxyAuthorization: "Proxy-Authorization",
+	KindSubject:            "Subject",
+	KindEvent:              "Event",
+	KindAllowEvents:        "Allow-Events",
+	KindReferTo:            "Refer-To",
+	KindReferredBy:         "Referred-By",
+	KindSessionExpires:     "Session-Expires",
+	KindPath:               "Path",
+	KindUserAgent:          "User-Agent",
+	KindServer:             "Server",
+	KindAccept:             "Accept",
+	KindMaxBreadth:         "Max-Breadth",
+	KindRetryAfter:         "Retry-After",
+	KindTimestamp:          "Timestamp",
+}
+
+// compactKinds maps the compact forms (RFC 3261 §7.3.3 and the RFCs that
+// registered more) to their kinds.
+var compactKinds = [256]HeaderKind{
+	'i': KindCallID, 'I': KindCallID,
+	'm': KindContact, 'M': KindContact,
+	'e': KindContentEncoding, 'E': KindContentEncoding,
+	'l': KindContentLength, 'L': KindContentLength,
+	'c': KindContentType, 'C': KindContentType,
+	'f': KindFrom, 'F': KindFrom,
+	's': KindSubject, 'S': KindSubject,
+	'k': KindSupported, 'K': KindSupported,
+	't': KindTo, 'T': KindTo,
+	'v': KindVia, 'V': KindVia,
+	'o': KindEvent, 'O': KindEvent, // RFC 6665
+	'u': KindAllowEvents, 'U': KindAllowEvents, // RFC 6665
+	'r': KindReferTo, 'R': KindReferTo, // RFC 3515
+	'b': KindReferredBy, 'B': KindReferredBy, // RFC 3892
+	'x': KindSessionExpires, 'X': KindSessionExpires, // RFC 4028
+}
+
+// String returns the canonical header name, or "" for KindOther.
+func (k HeaderKind) String() string {
+	if k < kindCount {
+		return canonicalNames[k]
+	}
+	return ""
+}
+
+// kindByLen buckets the known long names by length so lookup compares
+// against one or two candidates.
+var kindByLen = func() (t [24][]HeaderKind) {
+	for k := HeaderKind(1); k < kindCount; k++ {
+		n := canonicalNames[k]
+		t[len(n)] = append(t[len(n)], k)
+	}
+	return t
+}()
+
+// LookupKind returns the kind of a header name in any case, long or
+// compact, or KindOther.
+func LookupKind(name string) HeaderKind {
+	if len(name) == 1 {
+		return compactKinds[name[0]]
+	}
+	if len(name) >= len(kindByLen) {
+		return KindOther
+	}
+	for _, k := range kindByLen[len(name)] {
+		if equalFold(canonicalNames[k], name) {
+			return k
+		}
+	}
+	return KindOther
+}
+
+// CanonicalName returns the long canonical form of a header name
+// ("v" → "Via", "call-id" → "Call-ID"); unknown names are returned as
+// they are.
+func CanonicalName(name string) string {
+	if k := LookupKind(name); k != KindOther {
+		return canonicalNames[k]
+	}
+	return name
+}
+
+// Header is one header line of a message. Name and Value alias the
+// message buffer. Value is trimmed and may still contain folded line
+// breaks (CRLF followed by whitespace), which the typed parsers treat as
+// whitespace; Message.Get returns it unfolded.
+type Header struct {
+	Name  string // as written, possibly compact ("v")
+	Value string
+	Kind  HeaderKind
+	raw   string // the line(s) as received, with terminator; "" for added headers
+}
+
+// nameMatches reports whether h is the header called name.
+func (h *Header) nameMatches(name string, kind HeaderKind) bool {
+	if kind != KindOther {
+		return h.Kind == kind
+	}
+	return h.Kind == KindOther && equalFold(h.Name, name)
+}
+
+// unfold replaces each line break of a folded value (and the whitespace
+// around it) with one space. It allocates only for folded values.
+func unfold(v string) string {
+	i := 0
+	for i < len(v) && v[i] != '\r' && v[i] != '\n' {
+		i++
+	}
+	if i == len(v) {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if c != '\r' && c != '\n' {
+			b = append(b, c)
+			continue
+		}
+		for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+			b = b[:len(b)-1]
+		}
+		for j+1 < len(v) && isWS(v[j+1]) {
+			j++
+		}
+		b = append(b, ' ')
+	}
+	return string(b)
+}

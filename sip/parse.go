@@ -1,0 +1,403 @@
+package sip
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// Limits bound what the parser accepts, so a peer cannot make it do
+// unbounded work (compare net/textproto's header limits).
+type Limits struct {
+	// MaxMessageSize is the largest message in bytes. Zero means 65535,
+	// the largest UDP payload.
+	MaxMessageSize int
+	// MaxHeaders is the largest number of header lines. Zero means 256.
+	MaxHeaders int
+	// MaxLineLength is the longest start line or header (with folding)
+	// in bytes. Zero means 8192.
+	MaxLineLength int
+}
+
+// DefaultLimits are the limits Parse uses.
+var DefaultLimits = Limits{MaxMessageSize: 65535, MaxHeaders: 256, MaxLineLength: 8192}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxMessageSize <= 0 {
+		l.MaxMessageSize = DefaultLimits.MaxMessageSize
+	}
+	if l.MaxHeaders <= 0 {
+		l.MaxHeaders = DefaultLimits.MaxHeaders
+	}
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = DefaultLimits.MaxLineLength
+	}
+	return l
+}
+
+// Parse parses one message received as a datagram (RFC 3261 §18.3): the
+// body runs to Content-Length, or to the end of data if it is absent;
+// octets after Content-Length are ignored (RFC 4475 dblreq).
+//
+// The message keeps data and its strings point into it: the caller hands
+// data over and must not modify it afterwards.
+//
+// On error the returned message is non-nil when the start line and the
+// header framing could be read, so a server can still answer a bad
+// request with the error's StatusCode and Reason.
+func Parse(data []byte) (Message, error) {
+	return parse(data, DefaultLimits, false)
+}
+
+// ParseWithLimits is Parse with explicit limits.
+func ParseWithLimits(data []byte, l Limits) (Message, error) {
+	return parse(data, l.withDefaults(), false)
+}
+
+func parse(data []byte, l Limits, stream bool) (Message, error) {
+	if len(data) > l.MaxMessageSize {
+		return nil, perr(ErrMessageTooLarge, "", "message too large")
+	}
+	if len(data) == 0 {
+		return nil, perr(ErrIncomplete, "", "empty message")
+	}
+	s := unsafe.String(unsafe.SliceData(data), len(data))
+	eol := strings.IndexByte(s, '\n')
+	if eol < 0 {
+		return nil, perr(ErrIncomplete, "", "no line end after start line")
+	}
+	line := s[:eol]
+	if eol > 0 && line[eol-1] == '\r' {
+		line = line[:eol-1]
+	}
+	if len(line) > l.MaxLineLength {
+		return nil, perr(ErrLineTooLong, "", "start line too long")
+	}
+	var m *message
+	var msg Message
+	var err error
+	if strings.HasPrefix(line, "SIP/") {
+		r := new(Response)
+		m, msg = &r.message, r
+		err = r.parseStatusLine(line)
+	} else {
+		r := new(Request)
+		m, msg = &r.message, r
+		err = r.parseRequestLine(line)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.buf = data
+	m.start = line
+	bad, err := m.parseHeaders(s, eol+1, l, stream)
+	if err != nil {
+		return nil, err
+	}
+	if bad != nil {
+		return msg, bad
+	}
+	if r, ok := msg.(*Request); ok {
+		err = r.checkRequest()
+	} else {
+		err = m.checkMandatory()
+	}
+	if err != nil {
+		return msg, err
+	}
+	return msg, nil
+}
+
+func (r *Request) parseRequestLine(line string) error {
+	sp1 := strings.IndexByte(line, ' ')
+	if sp1 <= 0 {
+		return perr(ErrBadStartLine, "", "malformed request line")
+	}
+	r.method = line[:sp1]
+	if !isTokenString(r.method) {
+		return perr(ErrBadStartLine, "", "malformed method")
+	}
+	rest := line[sp1+1:]
+	// Trailing whitespace after the version is tolerated, as RFC 4475
+	// §3.1.2.10 (trws) allows and Kamailio does; whitespace anywhere else
+	// is an error (lwsstart, lwsruri).
+	for len(rest) > 0 && (rest[len(rest)-1] == ' ' || rest[len(rest)-1] == '\t') {
+		rest = rest[:len(rest)-1]
+	}
+	sp2 := strings.IndexByte(rest, ' ')
+	if sp2 < 0 {
+		return perr(ErrBadStartLine, "", "missing SIP version")
+	}
+	uri, ver := rest[:sp2], rest[sp2+1:]
+	if strings.IndexByte(ver, ' ') >= 0 || uri == "" {
+		return perr(ErrBadStartLine, "", "malformed request line")
+	}
+	if ver != "SIP/2.0" {
+		if len(ver) > 4 && equalFold(ver[:4], "SIP/") {
+			if equalFold(ver, "SIP/2.0") {
+				r.proto = ver
+			} else {
+				return perr(ErrUnsupportedVersion, "", "unsupported SIP version")
+			}
+		} else {
+			return perr(ErrBadStartLine, "", "malformed SIP version")
+		}
+	}
+	if uri[0] == '<' {
+		return perr(ErrBadURI, "", "Request-URI enclosed in <>")
+	}
+	u, err := ParseURI(uri)
+	if err != nil {
+		return perr(ErrBadURI, "", "bad Request-URI: "+uriProblem(err))
+	}
+	if u.Headers != "" {
+		// RFC 3261 §19.1.1: headers are not allowed in a Request-URI
+		// (RFC 4475 escruri).
+		return perr(ErrBadURI, "", "headers in Request-URI")
+	}
+	r.uri = u
+	return nil
+}
+
+func (r *Response) parseStatusLine(line string) error {
+	if len(line) < 12 || line[7] != ' ' {
+		if len(line) >= 8 && line[:8] != "SIP/2.0 " {
+			return perr(ErrUnsupportedVersion, "", "unsupported SIP version")
+		}
+		return perr(ErrBadStartLine, "", "malformed status line")
+	}
+	if line[:7] != "SIP/2.0" {
+		return perr(ErrUnsupportedVersion, "", "unsupported SIP version")
+	}
+	i := 8
+	j := i
+	for j < len(line) && isDigit(line[j]) {
+		j++
+	}
+	code, ok := parseUint(line[i:j], 999)
+	if !ok || j-i != 3 || code < 100 || code > 699 {
+		return perr(ErrBadStatusCode, "", "status code out of range")
+	}
+	if j < len(line) && line[j] != ' ' {
+		return perr(ErrBadStartLine, "", "malformed status line")
+	}
+	r.code = int(code)
+	if j < len(line) {
+		r.reason = line[j+1:]
+	}
+	return nil
+}
+
+// parseHeaders splits the header section starting at s[i], parses the
+// eager headers and locates the body. A framing error (err) leaves no
+// usable message; a bad header value (bad) still leaves every header
+// split, so a 400 can be built from the message.
+func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err error) {
+	m.hdrs = m.hdrArr[:0]
+	m.vias = m.viaArr[:0]
+	m.contacts = m.contactArr[:0]
+	m.maxForwards, m.contentLength = -1, -1
+	var seen uint64 // bit per single-valued kind already seen
+	for {
+		if i >= len(s) {
+			if stream {
+				return nil, perr(ErrIncomplete, "", "no empty line after headers")
+			}
+			// A datagram that ends right after a header line lacks only
+			// the empty line; its end frames it, so accept it as having
+			// no body (RFC 4475 baddn is such a datagram).
+			break
+		}
+		if s[i] == '\n' {
+			i++
+			break
+		}
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i += 2
+			break
+		}
+		// Find the end of this header, following folded lines.
+		start := i
+		end := -1
+		for j := i; ; {
+			k := strings.IndexByte(s[j:], '\n')
+			if k < 0 {
+				return nil, perr(ErrIncomplete, "", "header section not terminated")
+			}
+			j += k + 1
+			if j >= len(s) || (s[j] != ' ' && s[j] != '\t') {
+				end = j
+				break
+			}
+		}
+		if end-start > l.MaxLineLength {
+			return nil, perr(ErrLineTooLong, "", "header line too long")
+		}
+		if len(m.hdrs) >= l.MaxHeaders {
+			return nil, perr(ErrTooManyHeaders, "", "too many headers")
+		}
+		line := s[start:end]
+		i = end
+		// Name: a token, optional whitespace, ':' (RFC 3261 §7.3.1).
+		n := scanToken(line, 0)
+		c := n
+		for c < len(line) && (line[c] == ' ' || line[c] == '\t') {
+			c++
+		}
+		if n == 0 || c >= len(line) || line[c] != ':' {
+			return nil, perr(ErrBadHeader, "", "malformed header line")
+		}
+		h := Header{Name: line[:n], Value: trimWS(line[c+1:]), raw: line}
+		h.Kind = LookupKind(h.Name)
+		m.hdrs = append(m.hdrs, h)
+		if h.Kind != KindOther && bad == nil {
+			bad = m.parseEager(h.Kind, h.Value, &seen)
+		}
+	}
+	if err := m.finishBody(s, i, stream); err != nil && bad == nil {
+		bad = err
+	}
+	return bad, nil
+}
+
+// parseEager parses the headers every layer needs and checks that the
+// single-valued ones appear once (RFC 3261 §7.3.1, §20; RFC 4475 multi01,
+// mcl01).
+func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
+	switch k {
+	case KindVia:
+		for i := 0; ; {
+			via, next, prob := parseVia(v, i)
+			if prob != "" {
+				return headerErr("Via", prob)
+			}
+			m.vias = append(m.vias, via)
+			if next >= len(v) {
+				return nil
+			}
+			i = next + 1
+		}
+	case KindContact:
+		var prob string
+		if m.contacts, prob = parseNameAddrList(v, m.contacts); prob != "" {
+			return headerErr("Contact", prob)
+		}
+		return nil
+	case KindFrom, KindTo, KindCallID, KindCSeq, KindMaxForwards, KindContentLength:
+	default:
+		return nil
+	}
+	if *seen&(1<<k) != 0 {
+		return perr(ErrDuplicateHeader, canonicalNames[k], "appears more than once")
+	}
+	*seen |= 1 << k
+	switch k {
+	case KindFrom, KindTo:
+		n, _, prob := parseNameAddr(v, 0, false)
+		if prob != "" {
+			return headerErr(canonicalNames[k], prob)
+		}
+		if k == KindFrom {
+			m.from = n
+		} else {
+			m.to = n
+		}
+	case KindCallID:
+		// callid = word [ "@" word ] (RFC 3261 §25.1)
+		if v == "" {
+			return headerErr("Call-ID", "empty")
+		}
+		at := 0
+		for i := 0; i < len(v); i++ {
+			if v[i] == '@' {
+				at++
+				if at > 1 || i == 0 || i == len(v)-1 {
+					return headerErr("Call-ID", "malformed")
+				}
+			} else if charClass[v[i]]&cWord == 0 {
+				return headerErr("Call-ID", "malformed")
+			}
+		}
+		m.callID = v
+	case KindCSeq:
+		c, prob := parseCSeq(v)
+		if prob != "" {
+			return headerErr("CSeq", prob)
+		}
+		m.cseq = c
+	case KindMaxForwards:
+		n, ok := parseUint(v, 255)
+		if !ok {
+			return headerErr("Max-Forwards", "not a number from 0 to 255")
+		}
+		m.maxForwards = int(n)
+	case KindContentLength:
+		n, ok := parseUint(v, 1<<31-1)
+		if !ok {
+			return headerErr("Content-Length", "not a valid length")
+		}
+		m.contentLength = int(n)
+	}
+	return nil
+}
+
+// finishBody sets the body and the wire span once the headers end at
+// s[i]. For a stream message s ends exactly at the end of the body.
+func (m *message) finishBody(s string, i int, stream bool) error {
+	rest := len(s) - i
+	n := m.contentLength
+	switch {
+	case n < 0 && stream:
+		return perr(ErrNoContentLength, "Content-Length", "missing on a stream transport")
+	case n < 0:
+		n = rest
+	case n > rest:
+		// RFC 4475 clerr: over UDP the body must be complete.
+		m.body = m.buf[i:]
+		m.wire = s
+		return perr(ErrContentLength, "Content-Length", "larger than the body")
+	}
+	if n > 0 {
+		m.body = m.buf[i : i+n : i+n]
+	}
+	m.wire = s[:i+n]
+	return nil
+}
+
+// checkRequest applies the rules every request must meet (RFC 3261
+// §8.1.1, §8.2.2): the mandatory headers and a CSeq method equal to the
+// request method. Max-Forwards is not required, to accept RFC 2543
+// requests (RFC 4475 inv2543).
+func (r *Request) checkRequest() error {
+	if err := r.checkMandatory(); err != nil {
+		return err
+	}
+	if r.cseq.Method != r.method {
+		return perr(ErrMethodMismatch, "CSeq", "method does not match the request method")
+	}
+	return nil
+}
+
+func (m *message) checkMandatory() error {
+	switch {
+	case len(m.vias) == 0:
+		return perr(ErrMissingHeader, "Via", "missing")
+	case m.from.URI.Scheme == "" && !m.has(KindFrom):
+		return perr(ErrMissingHeader, "From", "missing")
+	case m.to.URI.Scheme == "" && !m.has(KindTo):
+		return perr(ErrMissingHeader, "To", "missing")
+	case m.callID == "":
+		return perr(ErrMissingHeader, "Call-ID", "missing")
+	case m.cseq.Method == "":
+		return perr(ErrMissingHeader, "CSeq", "missing")
+	}
+	return nil
+}
+
+func (m *message) has(k HeaderKind) bool {
+	for i := range m.hdrs {
+		if m.hdrs[i].Kind == k {
+			return true
+		}
+	}
+	return false
+}

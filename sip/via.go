@@ -1,0 +1,172 @@
+package sip
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// MagicCookie starts every RFC 3261 branch parameter (§8.1.1.7).
+const MagicCookie = "z9hG4bK"
+
+// Via is one value of a Via header (RFC 3261 §20.42). Strings alias the
+// message.
+type Via struct {
+	Protocol  string // "SIP"
+	Version   string // "2.0"
+	Transport string // as written: "UDP", "TCP", "TLS", "SCTP", "WS", "WSS", or an extension
+	Host      string // sent-by host; IPv6 references keep their brackets
+	Port      int    // 0 when absent
+	Params    Params // via-params with leading ';'
+	Branch    string // value of the branch parameter, "" if absent
+}
+
+// Received returns the received parameter (RFC 3261 §18.2.1).
+func (v Via) Received() (string, bool) { return v.Params.Get("received") }
+
+// RPort returns the rport parameter (RFC 3581): present reports whether
+// the parameter is there at all, port is its value (0 when it is empty,
+// as a client sends it).
+func (v Via) RPort() (port int, present bool) {
+	s, ok := v.Params.Get("rport")
+	if !ok {
+		return 0, false
+	}
+	n, _ := parseUint(s, 65535)
+	return int(n), true
+}
+
+// MaddrParam returns the maddr parameter.
+func (v Via) Maddr() (string, bool) { return v.Params.Get("maddr") }
+
+// RFC3261Branch reports whether the branch carries the RFC 3261 magic
+// cookie, so transactions can be matched by it (§17.2.3). A branch that is
+// only the cookie (RFC 4475 badbranch) does not count.
+func (v Via) RFC3261Branch() bool {
+	return len(v.Branch) > len(MagicCookie) && v.Branch[:len(MagicCookie)] == MagicCookie
+}
+
+// SentBy returns host[:port] as written in the Via.
+func (v Via) SentBy() string {
+	if v.Port == 0 {
+		return v.Host
+	}
+	return v.Host + ":" + strconv.Itoa(v.Port)
+}
+
+// AppendTo appends the Via value in canonical form.
+func (v Via) AppendTo(b []byte) []byte {
+	p, ver := v.Protocol, v.Version
+	if p == "" {
+		p = "SIP"
+	}
+	if ver == "" {
+		ver = "2.0"
+	}
+	b = append(b, p...)
+	b = append(b, '/')
+	b = append(b, ver...)
+	b = append(b, '/')
+	b = append(b, v.Transport...)
+	b = append(b, ' ')
+	b = append(b, v.Host...)
+	if v.Port != 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(v.Port), 10)
+	}
+	if v.Params != "" {
+		b = append(b, v.Params...)
+	} else if v.Branch != "" {
+		b = append(b, ";branch="...)
+		b = append(b, v.Branch...)
+	}
+	return b
+}
+
+// String returns the Via value in canonical form.
+func (v Via) String() string { return string(v.AppendTo(nil)) }
+
+// parseVia parses one via-parm starting at s[i] and returns the index
+// where it ends (at a ',' or the end of s).
+func parseVia(s string, i int) (v Via, next int, problem string) {
+	i = skipWS(s, i)
+	j := scanToken(s, i)
+	if j == i {
+		return v, i, "missing protocol"
+	}
+	v.Protocol = s[i:j]
+	if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
+		return v, i, "malformed protocol"
+	}
+	i = skipWS(s, i+1)
+	if j = scanToken(s, i); j == i {
+		return v, i, "missing version"
+	}
+	v.Version = s[i:j]
+	if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
+		return v, i, "malformed protocol"
+	}
+	i = skipWS(s, i+1)
+	if j = scanToken(s, i); j == i {
+		return v, i, "missing transport"
+	}
+	v.Transport = s[i:j]
+	if i = skipWS(s, j); i == j {
+		return v, i, "missing sent-by"
+	}
+	if j = scanHost(s, i); j < 0 {
+		return v, i, "malformed sent-by host"
+	}
+	v.Host = s[i:j]
+	i = skipWS(s, j)
+	if i < len(s) && s[i] == ':' {
+		i = skipWS(s, i+1)
+		k := i
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		p, ok := parseUint(s[i:k], 65535)
+		if !ok || p == 0 {
+			return v, i, "malformed sent-by port"
+		}
+		v.Port = int(p)
+		i = k
+	}
+	end, prob := scanParams(s, i)
+	if prob != "" {
+		return v, end, prob
+	}
+	v.Params = Params(trimWS(s[i:end]))
+	if v.Params != "" {
+		v.Branch, _ = v.Params.Get("branch")
+	}
+	return v, end, ""
+}
+
+// scanHost scans a host (hostname, IPv4address or IPv6reference) at s[i]
+// and returns its end, or -1 if there is none.
+func scanHost(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	if s[i] == '[' {
+		k := i + 1
+		for k < len(s) && s[k] != ']' {
+			k++
+		}
+		if k >= len(s) {
+			return -1
+		}
+		if a, err := netip.ParseAddr(s[i+1 : k]); err != nil || !a.Is6() {
+			return -1
+		}
+		return k + 1
+	}
+	k := i
+	for k < len(s) && (charClass[s[k]]&cAlnum != 0 || s[k] == '-' || s[k] == '.' || s[k] == '_') {
+		k++
+	}
+	if k == i {
+		return -1
+	}
+	return k
+}
