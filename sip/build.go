@@ -3,15 +3,13 @@ package sip
 // NewRequest returns a request with the given method and Request-URI and
 // no headers; add them with the editing methods.
 func NewRequest(method string, uri URI) *Request {
-	r := &Request{method: method, uri: uri}
+	r := &Request{method: method, uri: uri.String()}
 	r.initBuilt()
 	return r
 }
 
 func (m *message) initBuilt() {
 	m.hdrs = m.hdrArr[:0]
-	m.vias = m.viaArr[:0]
-	m.contacts = m.contactArr[:0]
 	m.maxForwards, m.contentLength = -1, -1
 	m.edited = true
 }
@@ -30,9 +28,10 @@ func NewResponse(req *Request, code int, reason string) *Response {
 	}
 	r := &Response{code: code, reason: reason}
 	r.initBuilt()
+	r.buf = req.buf
+	r.ext = req.ext[:len(req.ext):len(req.ext)]
 	for i := range req.hdrs {
-		h := req.hdrs[i]
-		switch h.Kind {
+		switch req.hdrs[i].kind {
 		case KindVia, KindFrom, KindTo, KindCallID, KindCSeq:
 		case KindTimestamp:
 			if code != 100 {
@@ -41,11 +40,11 @@ func NewResponse(req *Request, code int, reason string) *Response {
 		default:
 			continue
 		}
-		r.hdrs = append(r.hdrs, h)
+		r.hdrs = append(r.hdrs, req.hdrs[i])
 	}
-	r.hdrs = append(r.hdrs, Header{Name: "Content-Length", Value: "0", Kind: KindContentLength})
-	r.vias = append(r.vias, req.vias...)
-	r.from, r.to, r.callID, r.cseq = req.from, req.to, req.callID, req.cseq
+	r.hdrs = append(r.hdrs, r.newHdr("Content-Length", "0"))
+	r.callID, r.cseq, r.cseqMethod = req.callID, req.cseq, req.cseqMethod
+	r.fromTag, r.toTag, r.branch, r.nvia = req.fromTag, req.toTag, req.branch, req.nvia
 	r.contentLength = 0
 	return r
 }

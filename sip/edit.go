@@ -29,52 +29,83 @@ func Clone[M Message](m M) M {
 
 func (m *message) cloneFrom(src *message) {
 	m.hdrs = append(m.hdrArr[:0:len(m.hdrArr)], src.hdrs...)
-	m.vias = append(m.viaArr[:0:len(m.viaArr)], src.vias...)
-	m.contacts = append(m.contactArr[:0:len(m.contactArr)], src.contacts...)
+	// Both copies may append to the edit buffer: cap it so the first
+	// append of either reallocates instead of writing over the other's.
+	m.ext = src.ext[:len(src.ext):len(src.ext)]
 }
 
-// reindex re-derives the eager view of kind k after an edit.
-func (m *message) reindex(k HeaderKind) error {
+// newHdr stores "Name: value\r\n" in the edit buffer and returns its
+// header entry. Known long names take their canonical spelling.
+func (m *message) newHdr(name, value string) hdr {
+	k := LookupKind(name)
+	if k != KindOther && len(name) > 1 {
+		name = canonicalNames[k]
+	}
+	off := len(m.ext)
+	m.ext = append(m.ext, name...)
+	m.ext = append(m.ext, ':', ' ')
+	m.ext = append(m.ext, value...)
+	m.ext = append(m.ext, '\r', '\n')
+	return hdr{
+		off:    uint32(off) | extBit,
+		nameN:  uint16(len(name)),
+		valOff: uint16(len(name) + 2),
+		valN:   uint16(len(value)),
+		rawN:   uint16(len(m.ext) - off),
+		kind:   k,
+	}
+}
+
+// reindex re-derives the eager values of kind k after an edit. The
+// values were checked before the edit, so it cannot fail.
+func (m *message) reindex(k HeaderKind) {
 	switch k {
 	case KindVia:
-		m.vias = m.vias[:0]
+		m.nvia, m.branch = 0, ""
 	case KindContact:
-		m.contacts = m.contacts[:0]
+		m.ncontact = 0
 	case KindFrom:
-		m.from = NameAddr{}
+		m.fromTag = ""
 	case KindTo:
-		m.to = NameAddr{}
+		m.toTag = ""
 	case KindCallID:
 		m.callID = ""
 	case KindCSeq:
-		m.cseq = CSeq{}
+		m.cseq, m.cseqMethod = 0, ""
 	case KindMaxForwards:
 		m.maxForwards = -1
 	case KindContentLength:
 		m.contentLength = -1
 	default:
-		return nil
+		return
 	}
 	var seen uint64
 	for i := range m.hdrs {
-		if m.hdrs[i].Kind == k {
-			if err := m.parseEager(k, m.hdrs[i].Value, &seen); err != nil {
-				return err
-			}
+		if m.hdrs[i].kind == k {
+			_ = m.parseEager(k, m.hValue(&m.hdrs[i]), &seen)
 		}
 	}
-	return nil
 }
 
 // checkValue validates a value about to be written into a header of
-// kind k with the same parser Parse uses, so edits cannot make a
-// message that would not parse.
-func checkValue(k HeaderKind, value string) error {
-	if k == KindOther || value == "" && k != KindCallID {
+// kind k with the parser Parse uses, so edits cannot make a message that
+// would not parse.
+func checkValue(k HeaderKind, name, value string) error {
+	if len(name) > 1024 || len(value) > 8192 {
+		return &ParseError{Err: ErrInvalidHeaderEdit, Header: CanonicalName(name), Problem: "too long"}
+	}
+	if k == KindOther {
+		if !isTokenString(name) {
+			return &ParseError{Err: ErrInvalidHeaderEdit, Header: name, Problem: "name is not a token"}
+		}
+		for i := 0; i < len(value); i++ {
+			if value[i] == '\r' || value[i] == '\n' {
+				return &ParseError{Err: ErrInvalidHeaderEdit, Header: name, Problem: "line break in value"}
+			}
+		}
 		return nil
 	}
 	var scratch message
-	scratch.vias, scratch.contacts = scratch.viaArr[:0], scratch.contactArr[:0]
 	var seen uint64
 	if err := scratch.parseEager(k, value, &seen); err != nil {
 		pe, _ := err.(*ParseError)
@@ -92,23 +123,6 @@ func singleValued(k HeaderKind) bool {
 	return false
 }
 
-// edit applies fn to the header list and re-derives kind k.
-func (m *message) edit(k HeaderKind, fn func()) {
-	fn()
-	// The values were checked before fn ran and single-valued kinds are
-	// never added twice, so re-deriving cannot fail.
-	_ = m.reindex(k)
-	m.edited = true
-}
-
-func newHeader(name, value string) Header {
-	k := LookupKind(name)
-	if k != KindOther && len(name) > 1 {
-		name = canonicalNames[k]
-	}
-	return Header{Name: name, Value: value, Kind: k}
-}
-
 // PrependHeader adds a header before every other header of the same name
 // (or at the top of the header section if there is none).
 func (m *message) PrependHeader(name, value string) error {
@@ -122,15 +136,15 @@ func (m *message) AppendHeader(name, value string) error {
 }
 
 func (m *message) insertHeader(name, value string, after bool) error {
-	h := newHeader(name, value)
-	if err := checkValue(h.Kind, value); err != nil {
+	k := LookupKind(name)
+	if err := checkValue(k, name, value); err != nil {
 		return err
 	}
 	at := -1
 	for i := range m.hdrs {
-		if m.hdrs[i].nameMatches(name, h.Kind) {
-			if singleValued(h.Kind) {
-				return perr(ErrDuplicateHeader, canonicalNames[h.Kind], "already present")
+		if m.matches(&m.hdrs[i], name, k) {
+			if singleValued(k) {
+				return perr(ErrDuplicateHeader, canonicalNames[k], "already present")
 			}
 			at = i
 			if !after {
@@ -146,27 +160,29 @@ func (m *message) insertHeader(name, value string, after bool) error {
 	case at < 0:
 		at = 0
 	}
-	m.edit(h.Kind, func() { m.hdrs = slices.Insert(m.hdrs, at, h) })
+	m.hdrs = slices.Insert(m.hdrs, at, m.newHdr(name, value))
+	m.reindex(k)
+	m.edited = true
 	return nil
 }
 
 // SetHeader replaces every header of that name by one with the given
 // value, in the place of the first, or appends it.
 func (m *message) SetHeader(name, value string) error {
-	h := newHeader(name, value)
-	if err := checkValue(h.Kind, value); err != nil {
+	k := LookupKind(name)
+	if err := checkValue(k, name, value); err != nil {
 		return err
 	}
-	match := func(x Header) bool { return x.nameMatches(name, h.Kind) }
-	m.edit(h.Kind, func() {
-		at := slices.IndexFunc(m.hdrs, match)
-		if at < 0 {
-			m.hdrs = append(m.hdrs, h)
-			return
-		}
-		m.hdrs = slices.DeleteFunc(m.hdrs, match)
-		m.hdrs = slices.Insert(m.hdrs, at, h)
-	})
+	h := m.newHdr(name, value)
+	match := func(x hdr) bool { return m.matches(&x, name, k) }
+	if at := slices.IndexFunc(m.hdrs, match); at < 0 {
+		m.hdrs = append(m.hdrs, h)
+	} else {
+		m.hdrs[at] = h
+		m.hdrs = append(m.hdrs[:at+1], slices.DeleteFunc(m.hdrs[at+1:], match)...)
+	}
+	m.reindex(k)
+	m.edited = true
 	return nil
 }
 
@@ -175,42 +191,48 @@ func (m *message) SetHeader(name, value string) error {
 func (m *message) RemoveHeader(name string) int {
 	k := LookupKind(name)
 	n := len(m.hdrs)
-	m.edit(k, func() {
-		m.hdrs = slices.DeleteFunc(m.hdrs, func(x Header) bool { return x.nameMatches(name, k) })
-	})
-	return n - len(m.hdrs)
+	m.hdrs = slices.DeleteFunc(m.hdrs, func(x hdr) bool { return m.matches(&x, name, k) })
+	if removed := n - len(m.hdrs); removed > 0 {
+		m.reindex(k)
+		m.edited = true
+		return removed
+	}
+	return 0
 }
 
 // removeFirstValue removes the first comma-separated value of the first
 // header of kind k, dropping the header when it held only that value.
 func (m *message) removeFirstValue(k HeaderKind) bool {
 	for i := range m.hdrs {
-		if m.hdrs[i].Kind != k {
+		if m.hdrs[i].kind != k {
 			continue
 		}
-		_, rest, more := splitComma(m.hdrs[i].Value)
-		m.edit(k, func() {
-			if more {
-				m.hdrs[i] = Header{Name: m.hdrs[i].Name, Value: trimWS(rest), Kind: k}
-			} else {
-				m.hdrs = slices.Delete(m.hdrs, i, i+1)
-			}
-		})
+		_, rest, more := splitComma(m.hValue(&m.hdrs[i]))
+		if more {
+			m.hdrs[i] = m.newHdr(m.hName(&m.hdrs[i]), trimWS(rest))
+		} else {
+			m.hdrs = slices.Delete(m.hdrs, i, i+1)
+		}
+		m.reindex(k)
+		m.edited = true
 		return true
 	}
 	return false
 }
 
 // PrependVia adds v as the new top Via (RFC 3261 §16.6 step 8).
-func (m *message) PrependVia(v Via) error { return m.PrependHeader("Via", v.String()) }
+func (m *message) PrependVia(v Via) error {
+	var buf [128]byte
+	return m.PrependHeader("Via", string(v.AppendTo(buf[:0])))
+}
 
 // RemoveTopVia removes the top Via value (a proxy forwarding a response,
 // RFC 3261 §16.7 step 3) and returns it.
 func (m *message) RemoveTopVia() (Via, bool) {
-	if len(m.vias) == 0 {
+	top, ok := m.TopVia()
+	if !ok {
 		return Via{}, false
 	}
-	top := m.vias[0]
 	return top, m.removeFirstValue(KindVia)
 }
 
@@ -220,7 +242,7 @@ func (m *message) RemoveTopVia() (Via, bool) {
 func (m *message) DecrementMaxForwards() (int, error) {
 	n := 70
 	if m.maxForwards >= 0 {
-		n = m.maxForwards
+		n = int(m.maxForwards)
 	}
 	if n == 0 {
 		return 0, ErrMaxForwardsExceeded
@@ -243,47 +265,45 @@ func (m *message) PrependRecordRoute(na NameAddr) error {
 }
 
 // SetToTag sets the To tag, replacing any tag there was (a UAS answering,
-// RFC 3261 §8.2.6.2). The rest of the To header is kept as written.
+// RFC 3261 §8.2.6.2). The display name and URI are kept as written.
 func (m *message) SetToTag(tag string) error {
 	if !isTokenString(tag) {
 		return &ParseError{Err: ErrInvalidHeaderEdit, Header: "To", Problem: "tag is not a token"}
 	}
-	for i := range m.hdrs {
-		if m.hdrs[i].Kind != KindTo {
-			continue
-		}
-		to := m.to
-		var b []byte
-		if to.Bracket {
-			if to.Display != "" {
-				b = append(b, to.Display...)
-				b = append(b, ' ')
-			}
-			b = append(b, '<')
-			b = to.URI.AppendTo(b)
-			b = append(b, '>')
-		} else {
-			b = to.URI.AppendTo(b)
-		}
-		to.Params.Each(func(n, v string) bool {
-			if !equalFold(n, "tag") {
-				b = append(b, ';')
-				b = append(b, n...)
-				if v != "" {
-					b = append(b, '=')
-					b = append(b, v...)
-				}
-			}
-			return true
-		})
-		b = append(b, ";tag="...)
-		b = append(b, tag...)
-		m.edit(KindTo, func() {
-			m.hdrs[i] = Header{Name: m.hdrs[i].Name, Value: string(b), Kind: KindTo}
-		})
-		return nil
+	i := slices.IndexFunc(m.hdrs, func(h hdr) bool { return h.kind == KindTo })
+	if i < 0 {
+		return perr(ErrMissingHeader, "To", "missing")
 	}
-	return perr(ErrMissingHeader, "To", "missing")
+	to := m.To()
+	var b []byte
+	if to.Bracket {
+		if to.Display != "" {
+			b = append(b, to.Display...)
+			b = append(b, ' ')
+		}
+		b = append(b, '<')
+		b = to.URI.AppendTo(b)
+		b = append(b, '>')
+	} else {
+		b = to.URI.AppendTo(b)
+	}
+	to.Params.Each(func(n, v string) bool {
+		if !equalFold(n, "tag") {
+			b = append(b, ';')
+			b = append(b, n...)
+			if v != "" {
+				b = append(b, '=')
+				b = append(b, v...)
+			}
+		}
+		return true
+	})
+	b = append(b, ";tag="...)
+	b = append(b, tag...)
+	m.hdrs[i] = m.newHdr(m.hName(&m.hdrs[i]), string(b))
+	m.reindex(KindTo)
+	m.edited = true
+	return nil
 }
 
 // AddReason appends a Reason header (RFC 3326).
@@ -304,7 +324,7 @@ func (m *message) SetBody(body []byte, contentType string) error {
 
 // SetRequestURI replaces the Request-URI (RFC 3261 §16.6 step 2).
 func (r *Request) SetRequestURI(u URI) {
-	r.uri = u
+	r.uri = u.String()
 	r.edited = true
 }
 

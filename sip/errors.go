@@ -42,6 +42,10 @@ func (e *ParseError) Error() string {
 // Reason returns a reason phrase suitable for a 400 response.
 func (e *ParseError) Reason() string {
 	switch {
+	case e.Err == ErrMissingHeader && e.Header != "":
+		return "Missing " + e.Header + " header"
+	case e.Err == ErrDuplicateHeader && e.Header != "":
+		return "Duplicate " + e.Header + " header"
 	case e.Header != "" && e.Problem != "":
 		return "Bad " + e.Header + " header: " + e.Problem
 	case e.Header != "":

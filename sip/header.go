@@ -153,25 +153,6 @@ func CanonicalName(name string) string {
 	return name
 }
 
-// Header is one header line of a message. Name and Value alias the
-// message buffer. Value is trimmed and may still contain folded line
-// breaks (CRLF followed by whitespace), which the typed parsers treat as
-// whitespace; Message.Get returns it unfolded.
-type Header struct {
-	Name  string // as written, possibly compact ("v")
-	Value string
-	Kind  HeaderKind
-	raw   string // the line(s) as received, with terminator; "" for added headers
-}
-
-// nameMatches reports whether h is the header called name.
-func (h *Header) nameMatches(name string, kind HeaderKind) bool {
-	if kind != KindOther {
-		return h.Kind == kind
-	}
-	return h.Kind == KindOther && equalFold(h.Name, name)
-}
-
 // unfold replaces each line break of a folded value (and the whitespace
 // around it) with one space. It allocates only for folded values.
 func unfold(v string) string {

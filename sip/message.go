@@ -3,6 +3,7 @@ package sip
 import (
 	"iter"
 	"strconv"
+	"unsafe"
 )
 
 // Message is a parsed or built SIP request or response. Messages are not
@@ -11,9 +12,11 @@ import (
 type Message interface {
 	// StartLine returns the request or status line without its line end.
 	StartLine() string
-	// Headers returns the headers in wire order. The slice is the
-	// message's own: do not modify it, use the editing methods.
-	Headers() []Header
+	// NumHeaders and HeaderAt give the headers in wire order; All
+	// iterates over them.
+	NumHeaders() int
+	HeaderAt(i int) Header
+	All() iter.Seq[Header]
 	// Get returns the first value of the named header (any case, long or
 	// compact name), unfolded.
 	Get(name string) (string, bool)
@@ -21,9 +24,12 @@ type Message interface {
 	// repeated headers one by one, each unfolded (comma lists are not split).
 	Values(name string) iter.Seq[string]
 	Body() []byte
+	TopVia() (Via, bool)
 	Vias() []Via
 	From() NameAddr
 	To() NameAddr
+	FromTag() string
+	ToTag() string
 	CallID() string
 	CSeq() CSeq
 	AppendTo(b []byte) []byte
@@ -32,101 +38,129 @@ type Message interface {
 	base() *message
 }
 
-// message holds what requests and responses share. The eagerly parsed
-// views (Via, From, To, Call-ID, CSeq, Max-Forwards, Content-Length,
-// Contact) are filled by Parse and kept in step by the editing methods;
-// arrays inline in the struct keep the common case to one allocation.
+// hdr locates one header line. Offsets are into the receive buffer, or
+// into the message's edit buffer when extBit is set, so the header table
+// holds no pointers and stays small.
+type hdr struct {
+	off    uint32 // start of the line
+	nameN  uint16
+	valOff uint16 // value start, relative to off
+	valN   uint16
+	rawN   uint16 // whole line with its terminator (and folded lines)
+	kind   HeaderKind
+}
+
+const extBit = 1 << 31
+
+// message holds what requests and responses share. Parse checks the
+// headers every layer needs and keeps the few values the transaction
+// layer reads on every message (branch, tags, Call-ID, CSeq); the full
+// typed views are parsed again from the validated text on access, which
+// costs no allocation. Keeping the struct small matters more than
+// caching: allocation size is what the garbage collector charges for.
 type message struct {
-	buf    []byte // the receive buffer, owned by the message (nil if built)
-	wire   string // the message bytes as received, start line to body end
-	start  string // start line as received, without line end
-	hdrs   []Header
-	body   []byte
-	edited bool // headers, start line or body changed since parsing
+	buf   []byte // the receive buffer, owned by the message (nil if built)
+	ext   []byte // text added by edits; append-only, so strings into it stay valid
+	hdrs  []hdr
+	wire  string // the message as received, start line to body end
+	start string // start line as received
+	body  []byte
 
-	callID        string
-	cseq          CSeq
-	maxForwards   int // -1 when absent
-	contentLength int // -1 when absent
-	vias          []Via
-	from, to      NameAddr
-	contacts      []NameAddr
+	callID, cseqMethod string
+	fromTag, toTag     string
+	branch             string // top Via branch
+	cseq               uint32
+	maxForwards        int16 // -1 when absent
+	nvia, ncontact     uint16
+	contentLength      int32 // -1 when absent
+	edited             bool  // anything changed since parsing
 
-	hdrArr     [16]Header
-	viaArr     [2]Via
-	contactArr [1]NameAddr
+	hdrArr [16]hdr
 }
 
 func (m *message) base() *message { return m }
 
-// Headers returns the headers in wire order.
-func (m *message) Headers() []Header { return m.hdrs }
-
-// Body returns the body (nil if none).
-func (m *message) Body() []byte { return m.body }
-
-// Vias returns every Via value, top first. Do not modify the slice.
-func (m *message) Vias() []Via { return m.vias }
-
-// TopVia returns the first Via value; ok is false if there is none.
-func (m *message) TopVia() (v Via, ok bool) {
-	if len(m.vias) == 0 {
-		return Via{}, false
+// text returns the string at off (buffer or edit buffer) of length n.
+func (m *message) text(off uint32, n int) string {
+	if n == 0 {
+		return ""
 	}
-	return m.vias[0], true
+	if off&extBit != 0 {
+		return unsafe.String(&m.ext[off&^extBit], n)
+	}
+	return unsafe.String(&m.buf[off], n)
 }
 
-// From returns the From header.
-func (m *message) From() NameAddr { return m.from }
+func (m *message) hName(h *hdr) string  { return m.text(h.off, int(h.nameN)) }
+func (m *message) hValue(h *hdr) string { return m.text(h.off+uint32(h.valOff), int(h.valN)) }
+func (m *message) hRaw(h *hdr) string   { return m.text(h.off, int(h.rawN)) }
 
-// To returns the To header.
-func (m *message) To() NameAddr { return m.to }
+// Header is one header of a message. Name and Value alias the message.
+// Value is trimmed and may still contain folded line breaks (CRLF
+// followed by whitespace), which the typed parsers treat as whitespace;
+// Get and Values return it unfolded.
+type Header struct {
+	Name  string // as written, possibly compact ("v")
+	Value string
+	Kind  HeaderKind
+}
 
-// CallID returns the Call-ID.
-func (m *message) CallID() string { return m.callID }
+// NumHeaders returns the number of header lines.
+func (m *message) NumHeaders() int { return len(m.hdrs) }
 
-// CSeq returns the CSeq header.
-func (m *message) CSeq() CSeq { return m.cseq }
+// HeaderAt returns the i-th header line.
+func (m *message) HeaderAt(i int) Header {
+	h := &m.hdrs[i]
+	return Header{Name: m.hName(h), Value: m.hValue(h), Kind: h.kind}
+}
 
-// MaxForwards returns the Max-Forwards value; ok is false when absent.
-func (m *message) MaxForwards() (n int, ok bool) { return m.maxForwards, m.maxForwards >= 0 }
-
-// ContentLength returns the Content-Length value, or -1 when absent.
-func (m *message) ContentLength() int { return m.contentLength }
-
-// Contacts returns the Contact values in order. Do not modify the slice.
-func (m *message) Contacts() []NameAddr { return m.contacts }
-
-// Header returns the first header with the given name, including its
-// raw value.
-func (m *message) Header(name string) (Header, bool) {
-	k := LookupKind(name)
-	for i := range m.hdrs {
-		if m.hdrs[i].nameMatches(name, k) {
-			return m.hdrs[i], true
+// All iterates over the headers in wire order.
+func (m *message) All() iter.Seq[Header] {
+	return func(yield func(Header) bool) {
+		for i := range m.hdrs {
+			if !yield(m.HeaderAt(i)) {
+				return
+			}
 		}
 	}
-	return Header{}, false
+}
+
+func (m *message) matches(h *hdr, name string, k HeaderKind) bool {
+	if k != KindOther {
+		return h.kind == k
+	}
+	return h.kind == KindOther && equalFold(m.hName(h), name)
+}
+
+// index returns the index of the first header called name, or -1.
+func (m *message) index(name string) int {
+	k := LookupKind(name)
+	for i := range m.hdrs {
+		if m.matches(&m.hdrs[i], name, k) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Get returns the first value of the named header, unfolded.
 func (m *message) Get(name string) (string, bool) {
-	h, ok := m.Header(name)
-	return unfold(h.Value), ok
+	i := m.index(name)
+	if i < 0 {
+		return "", false
+	}
+	return unfold(m.hValue(&m.hdrs[i])), true
 }
 
 // Has reports whether the message has the named header.
-func (m *message) Has(name string) bool {
-	_, ok := m.Header(name)
-	return ok
-}
+func (m *message) Has(name string) bool { return m.index(name) >= 0 }
 
 // Values iterates over the values of every header with the given name.
 func (m *message) Values(name string) iter.Seq[string] {
 	k := LookupKind(name)
 	return func(yield func(string) bool) {
 		for i := range m.hdrs {
-			if m.hdrs[i].nameMatches(name, k) && !yield(unfold(m.hdrs[i].Value)) {
+			if m.matches(&m.hdrs[i], name, k) && !yield(unfold(m.hValue(&m.hdrs[i]))) {
 				return
 			}
 		}
@@ -137,11 +171,94 @@ func (m *message) Values(name string) iter.Seq[string] {
 func (m *message) kindValues(k HeaderKind) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for i := range m.hdrs {
-			if m.hdrs[i].Kind == k && !yield(m.hdrs[i].Value) {
+			if m.hdrs[i].kind == k && !yield(m.hValue(&m.hdrs[i])) {
 				return
 			}
 		}
 	}
+}
+
+func (m *message) firstValue(k HeaderKind) (string, bool) {
+	for i := range m.hdrs {
+		if m.hdrs[i].kind == k {
+			return m.hValue(&m.hdrs[i]), true
+		}
+	}
+	return "", false
+}
+
+// Body returns the body (nil if none).
+func (m *message) Body() []byte { return m.body }
+
+// TopVia returns the first Via value; ok is false if there is none.
+func (m *message) TopVia() (Via, bool) {
+	v, ok := m.firstValue(KindVia)
+	if !ok {
+		return Via{}, false
+	}
+	via, _, _ := parseVia(v, 0)
+	return via, true
+}
+
+// Branch returns the branch parameter of the top Via.
+func (m *message) Branch() string { return m.branch }
+
+// ViaCount returns the number of Via values.
+func (m *message) ViaCount() int { return int(m.nvia) }
+
+// Vias returns every Via value, top first.
+func (m *message) Vias() []Via {
+	out := make([]Via, 0, m.nvia)
+	for v := range m.kindValues(KindVia) {
+		for i := 0; ; {
+			via, next, _ := parseVia(v, i)
+			out = append(out, via)
+			if next >= len(v) {
+				break
+			}
+			i = next + 1
+		}
+	}
+	return out
+}
+
+func (m *message) nameAddr(k HeaderKind) NameAddr {
+	v, _ := m.firstValue(k)
+	n, _, _ := parseNameAddr(v, 0, false)
+	return n
+}
+
+// From returns the From header.
+func (m *message) From() NameAddr { return m.nameAddr(KindFrom) }
+
+// To returns the To header.
+func (m *message) To() NameAddr { return m.nameAddr(KindTo) }
+
+// FromTag returns the From tag ("" if none).
+func (m *message) FromTag() string { return m.fromTag }
+
+// ToTag returns the To tag ("" if none).
+func (m *message) ToTag() string { return m.toTag }
+
+// CallID returns the Call-ID.
+func (m *message) CallID() string { return m.callID }
+
+// CSeq returns the CSeq header.
+func (m *message) CSeq() CSeq { return CSeq{Seq: m.cseq, Method: m.cseqMethod} }
+
+// MaxForwards returns the Max-Forwards value; ok is false when absent.
+func (m *message) MaxForwards() (n int, ok bool) { return int(m.maxForwards), m.maxForwards >= 0 }
+
+// ContentLength returns the Content-Length value, or -1 when absent.
+func (m *message) ContentLength() int { return int(m.contentLength) }
+
+// Contacts returns the Contact values in order.
+func (m *message) Contacts() []NameAddr {
+	if m.ncontact == 0 {
+		return nil
+	}
+	out, _ := m.nameAddrs(KindContact)
+	return out
 }
 
 // nameAddrs parses every value of every header of kind k.
@@ -169,11 +286,11 @@ func (m *message) Paths() ([]NameAddr, error) { return m.nameAddrs(KindPath) }
 // values above 2**32-1 are clamped to it. The error is ErrNoSuchHeader
 // when the header is absent.
 func (m *message) Expires() (uint32, error) {
-	h, ok := m.Header("Expires")
+	v, ok := m.firstValue(KindExpires)
 	if !ok {
 		return 0, ErrNoSuchHeader
 	}
-	n, ok := parseDeltaSeconds(trimWS(h.Value))
+	n, ok := parseDeltaSeconds(trimWS(v))
 	if !ok {
 		return 0, headerErr("Expires", "not a number of seconds")
 	}
@@ -183,11 +300,10 @@ func (m *message) Expires() (uint32, error) {
 // ContentType returns the media type of the body without parameters,
 // and the parameters (RFC 3261 §20.15).
 func (m *message) ContentType() (mediaType string, params Params, err error) {
-	h, ok := m.Header("Content-Type")
+	v, ok := m.firstValue(KindContentType)
 	if !ok {
 		return "", "", ErrNoSuchHeader
 	}
-	v := h.Value
 	i := scanToken(v, 0)
 	j := skipWS(v, i)
 	if i == 0 || j >= len(v) || v[j] != '/' {
@@ -240,10 +356,10 @@ func (m *message) Tokens(name string) ([]string, error) {
 func (m *message) HasToken(name, tag string) bool {
 	k := LookupKind(name)
 	for i := range m.hdrs {
-		if !m.hdrs[i].nameMatches(name, k) {
+		if !m.matches(&m.hdrs[i], name, k) {
 			continue
 		}
-		v := m.hdrs[i].Value
+		v := m.hValue(&m.hdrs[i])
 		for {
 			first, rest, more := splitComma(v)
 			if equalFold(trimWS(first), tag) {
@@ -275,15 +391,17 @@ func (m *message) Reasons() ([]Reason, error) {
 type Request struct {
 	message
 	method string
-	uri    URI
-	proto  string
+	uri    string // Request-URI as written (validated)
 }
 
 // Method returns the request method as written ("INVITE").
 func (r *Request) Method() string { return r.method }
 
 // RequestURI returns the Request-URI.
-func (r *Request) RequestURI() URI { return r.uri }
+func (r *Request) RequestURI() URI {
+	u, _ := ParseURI(r.uri)
+	return u
+}
 
 // StartLine returns the Request-Line without its line end.
 func (r *Request) StartLine() string {
@@ -296,7 +414,7 @@ func (r *Request) StartLine() string {
 func (r *Request) appendStartLine(b []byte) []byte {
 	b = append(b, r.method...)
 	b = append(b, ' ')
-	b = r.uri.AppendTo(b)
+	b = append(b, r.uri...)
 	return append(b, " SIP/2.0"...)
 }
 
@@ -305,9 +423,6 @@ func (r *Request) String() string { return string(r.AppendTo(nil)) }
 
 // AppendTo appends the wire form of the request.
 func (r *Request) AppendTo(b []byte) []byte { return r.appendMessage(b, r.appendStartLine) }
-
-// IsInvite reports whether the request is an INVITE.
-func (r *Request) IsInvite() bool { return r.method == INVITE }
 
 // Response is a SIP response.
 type Response struct {
@@ -343,15 +458,8 @@ func (r *Response) String() string { return string(r.AppendTo(nil)) }
 // AppendTo appends the wire form of the response.
 func (r *Response) AppendTo(b []byte) []byte { return r.appendMessage(b, r.appendStartLine) }
 
-// IsProvisional reports a 1xx response.
-func (r *Response) IsProvisional() bool { return r.code < 200 }
-
-// IsSuccess reports a 2xx response.
-func (r *Response) IsSuccess() bool { return r.code >= 200 && r.code < 300 }
-
-// appendMessage writes the message: untouched messages verbatim,
-// edited ones line by line, copying the raw bytes of every header the
-// edit did not touch.
+// appendMessage writes the message: an untouched one verbatim, an edited
+// one line by line, copying the raw bytes of every header line.
 func (m *message) appendMessage(b []byte, startLine func([]byte) []byte) []byte {
 	if !m.edited && m.wire != "" {
 		return append(b, m.wire...)
@@ -359,15 +467,7 @@ func (m *message) appendMessage(b []byte, startLine func([]byte) []byte) []byte 
 	b = startLine(b)
 	b = append(b, '\r', '\n')
 	for i := range m.hdrs {
-		h := &m.hdrs[i]
-		if h.raw != "" {
-			b = append(b, h.raw...)
-			continue
-		}
-		b = append(b, h.Name...)
-		b = append(b, ':', ' ')
-		b = append(b, h.Value...)
-		b = append(b, '\r', '\n')
+		b = append(b, m.hRaw(&m.hdrs[i])...)
 	}
 	b = append(b, '\r', '\n')
 	return append(b, m.body...)

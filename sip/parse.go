@@ -14,7 +14,7 @@ type Limits struct {
 	// MaxHeaders is the largest number of header lines. Zero means 256.
 	MaxHeaders int
 	// MaxLineLength is the longest start line or header (with folding)
-	// in bytes. Zero means 8192.
+	// in bytes. Zero means 8192; at most 65535.
 	MaxLineLength int
 }
 
@@ -31,6 +31,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxLineLength <= 0 {
 		l.MaxLineLength = DefaultLimits.MaxLineLength
 	}
+	// The header table stores line lengths in 16 bits.
+	l.MaxLineLength = min(l.MaxLineLength, 65535)
 	return l
 }
 
@@ -54,7 +56,7 @@ func ParseWithLimits(data []byte, l Limits) (Message, error) {
 }
 
 func parse(data []byte, l Limits, stream bool) (Message, error) {
-	if len(data) > l.MaxMessageSize {
+	if len(data) > l.MaxMessageSize || len(data) >= extBit {
 		return nil, perr(ErrMessageTooLarge, "", "message too large")
 	}
 	if len(data) == 0 {
@@ -134,7 +136,6 @@ func (r *Request) parseRequestLine(line string) error {
 	if ver != "SIP/2.0" {
 		if len(ver) > 4 && equalFold(ver[:4], "SIP/") {
 			if equalFold(ver, "SIP/2.0") {
-				r.proto = ver
 			} else {
 				return perr(ErrUnsupportedVersion, "", "unsupported SIP version")
 			}
@@ -154,7 +155,7 @@ func (r *Request) parseRequestLine(line string) error {
 		// (RFC 4475 escruri).
 		return perr(ErrBadURI, "", "headers in Request-URI")
 	}
-	r.uri = u
+	r.uri = uri
 	return nil
 }
 
@@ -193,8 +194,6 @@ func (r *Response) parseStatusLine(line string) error {
 // split, so a 400 can be built from the message.
 func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err error) {
 	m.hdrs = m.hdrArr[:0]
-	m.vias = m.viaArr[:0]
-	m.contacts = m.contactArr[:0]
 	m.maxForwards, m.contentLength = -1, -1
 	var seen uint64 // bit per single-valued kind already seen
 	for {
@@ -217,15 +216,14 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 		}
 		// Find the end of this header, following folded lines.
 		start := i
-		end := -1
-		for j := i; ; {
-			k := strings.IndexByte(s[j:], '\n')
+		end := i
+		for {
+			k := strings.IndexByte(s[end:], '\n')
 			if k < 0 {
 				return nil, perr(ErrIncomplete, "", "header section not terminated")
 			}
-			j += k + 1
-			if j >= len(s) || (s[j] != ' ' && s[j] != '\t') {
-				end = j
+			end += k + 1
+			if end >= len(s) || (s[end] != ' ' && s[end] != '\t') {
 				break
 			}
 		}
@@ -246,11 +244,17 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 		if n == 0 || c >= len(line) || line[c] != ':' {
 			return nil, perr(ErrBadHeader, "", "malformed header line")
 		}
-		h := Header{Name: line[:n], Value: trimWS(line[c+1:]), raw: line}
-		h.Kind = LookupKind(h.Name)
+		// Trim the value: leading LWS, trailing line end and LWS.
+		vs := skipWS(line, c+1)
+		ve := len(line)
+		for ve > vs && isWS(line[ve-1]) {
+			ve--
+		}
+		h := hdr{off: uint32(start), nameN: uint16(n), valOff: uint16(vs), valN: uint16(ve - vs), rawN: uint16(len(line))}
+		h.kind = LookupKind(line[:n])
 		m.hdrs = append(m.hdrs, h)
-		if h.Kind != KindOther && bad == nil {
-			bad = m.parseEager(h.Kind, h.Value, &seen)
+		if h.kind != KindOther && bad == nil {
+			bad = m.parseEager(h.kind, line[vs:ve], &seen)
 		}
 	}
 	if err := m.finishBody(s, i, stream); err != nil && bad == nil {
@@ -259,9 +263,9 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 	return bad, nil
 }
 
-// parseEager parses the headers every layer needs and checks that the
-// single-valued ones appear once (RFC 3261 §7.3.1, §20; RFC 4475 multi01,
-// mcl01).
+// parseEager checks the headers every layer needs, keeps the values read
+// on every message, and checks that the single-valued ones appear once
+// (RFC 3261 §7.3.1, §20; RFC 4475 multi01, mcl01).
 func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 	switch k {
 	case KindVia:
@@ -270,18 +274,27 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 			if prob != "" {
 				return headerErr("Via", prob)
 			}
-			m.vias = append(m.vias, via)
+			if m.nvia == 0 {
+				m.branch = via.Branch
+			}
+			m.nvia++
 			if next >= len(v) {
 				return nil
 			}
 			i = next + 1
 		}
 	case KindContact:
-		var prob string
-		if m.contacts, prob = parseNameAddrList(v, m.contacts); prob != "" {
-			return headerErr("Contact", prob)
+		for i := 0; ; {
+			_, next, prob := parseNameAddr(v, i, true)
+			if prob != "" {
+				return headerErr("Contact", prob)
+			}
+			m.ncontact++
+			if next >= len(v) {
+				return nil
+			}
+			i = next + 1
 		}
-		return nil
 	case KindFrom, KindTo, KindCallID, KindCSeq, KindMaxForwards, KindContentLength:
 	default:
 		return nil
@@ -296,10 +309,11 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		if prob != "" {
 			return headerErr(canonicalNames[k], prob)
 		}
+		tag, _ := n.Params.Get("tag")
 		if k == KindFrom {
-			m.from = n
+			m.fromTag = tag
 		} else {
-			m.to = n
+			m.toTag = tag
 		}
 	case KindCallID:
 		// callid = word [ "@" word ] (RFC 3261 §25.1)
@@ -323,19 +337,19 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		if prob != "" {
 			return headerErr("CSeq", prob)
 		}
-		m.cseq = c
+		m.cseq, m.cseqMethod = c.Seq, c.Method
 	case KindMaxForwards:
 		n, ok := parseUint(v, 255)
 		if !ok {
 			return headerErr("Max-Forwards", "not a number from 0 to 255")
 		}
-		m.maxForwards = int(n)
+		m.maxForwards = int16(n)
 	case KindContentLength:
 		n, ok := parseUint(v, 1<<31-1)
 		if !ok {
 			return headerErr("Content-Length", "not a valid length")
 		}
-		m.contentLength = int(n)
+		m.contentLength = int32(n)
 	}
 	return nil
 }
@@ -344,7 +358,7 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 // s[i]. For a stream message s ends exactly at the end of the body.
 func (m *message) finishBody(s string, i int, stream bool) error {
 	rest := len(s) - i
-	n := m.contentLength
+	n := int(m.contentLength)
 	switch {
 	case n < 0 && stream:
 		return perr(ErrNoContentLength, "Content-Length", "missing on a stream transport")
@@ -371,33 +385,21 @@ func (r *Request) checkRequest() error {
 	if err := r.checkMandatory(); err != nil {
 		return err
 	}
-	if r.cseq.Method != r.method {
+	if r.cseqMethod != r.method {
 		return perr(ErrMethodMismatch, "CSeq", "method does not match the request method")
 	}
 	return nil
 }
 
 func (m *message) checkMandatory() error {
-	switch {
-	case len(m.vias) == 0:
-		return perr(ErrMissingHeader, "Via", "missing")
-	case m.from.URI.Scheme == "" && !m.has(KindFrom):
-		return perr(ErrMissingHeader, "From", "missing")
-	case m.to.URI.Scheme == "" && !m.has(KindTo):
-		return perr(ErrMissingHeader, "To", "missing")
-	case m.callID == "":
-		return perr(ErrMissingHeader, "Call-ID", "missing")
-	case m.cseq.Method == "":
-		return perr(ErrMissingHeader, "CSeq", "missing")
-	}
-	return nil
-}
-
-func (m *message) has(k HeaderKind) bool {
+	var seen uint64
 	for i := range m.hdrs {
-		if m.hdrs[i].Kind == k {
-			return true
+		seen |= 1 << m.hdrs[i].kind
+	}
+	for _, k := range [...]HeaderKind{KindVia, KindFrom, KindTo, KindCallID, KindCSeq} {
+		if seen&(1<<k) == 0 {
+			return perr(ErrMissingHeader, canonicalNames[k], "missing")
 		}
 	}
-	return false
+	return nil
 }

@@ -260,7 +260,10 @@ var tortureCases = []tortureCase{
 	// §3.3.7 Unknown authorization scheme.
 	{name: "regaut01", check: func(t *testing.T, m Message) {
 		v, _ := m.Get("Authorization")
-		checkUnknownAuthScheme(t, v)
+		c, err := ParseCredentials(v)
+		if err != nil || c.Scheme != "NoOneKnowsThisScheme" {
+			t.Errorf("Authorization = %+v, %v", c, err)
+		}
 	}},
 	// §3.3.8 Multiple values in single-value required fields.
 	{name: "multi01", wantErr: ErrDuplicateHeader, header: "CSeq"},
@@ -369,7 +372,7 @@ func TestRFC4475(t *testing.T) {
 				t.Fatalf("reparse: %v", err)
 			}
 			eq(t, "start line", m2.StartLine(), m.StartLine())
-			eq(t, "header count", len(m2.Headers()), len(m.Headers()))
+			eq(t, "header count", m2.NumHeaders(), m.NumHeaders())
 		})
 	}
 }
