@@ -45,7 +45,7 @@ func BenchmarkParseInviteRead(b *testing.B) {
 			b.Fatal(err)
 		}
 		v, _ := m.TopVia()
-		sinkStr = v.Branch + m.From().Tag() + m.To().Tag() + m.CallID() + m.CSeq().Method
+		sinkStr = v.Branch; sinkStr = m.FromTag(); sinkStr = m.ToTag(); sinkStr = m.CallID(); sinkStr = m.CSeq().Method
 	}
 }
 

@@ -116,32 +116,44 @@ func (k HeaderKind) String() string {
 	return ""
 }
 
-// kindByLen buckets the known long names by length so lookup compares
-// against one or two candidates.
-var kindByLen = func() (t [24][]HeaderKind) {
-	for k := HeaderKind(1); k < kindCount; k++ {
-		n := canonicalNames[k]
-		t[len(n)] = append(t[len(n)], k)
-	}
-	return t
-}()
-
 // LookupKind returns the kind of a header name in any case, long or
-// compact, or KindOther.
+// compact, or KindOther. It runs for every header of every message, so it
+// picks the one candidate by length and first letter before comparing.
 func LookupKind(name string) HeaderKind {
 	if len(name) == 1 {
 		return compactKinds[name[0]]
 	}
-	if len(name) >= len(kindByLen) {
+	if len(name) == 0 || len(name) >= len(kindIndex) {
 		return KindOther
 	}
-	for _, k := range kindByLen[len(name)] {
-		if equalFold(canonicalNames[k], name) {
-			return k
-		}
+	k := kindIndex[len(name)][lower(name[0])&31]
+	if k != KindOther && equalFold(canonicalNames[k], name) {
+		return k
+	}
+	if k2 := kindIndex2[len(name)][lower(name[0])&31]; k2 != KindOther && equalFold(canonicalNames[k2], name) {
+		return k2
 	}
 	return KindOther
 }
+
+// kindIndex maps (length, first letter) of the known long names to their
+// kind; kindIndex2 holds the second name when two share both (Require and
+// Reason are one such pair).
+var kindIndex, kindIndex2 = func() (t, t2 [24][32]HeaderKind) {
+	for k := HeaderKind(1); k < kindCount; k++ {
+		n := canonicalNames[k]
+		c := lower(n[0]) & 31
+		switch {
+		case t[len(n)][c] == KindOther:
+			t[len(n)][c] = k
+		case t2[len(n)][c] == KindOther:
+			t2[len(n)][c] = k
+		default:
+			panic("sip: three header names share length and first letter: " + n)
+		}
+	}
+	return t, t2
+}()
 
 // CanonicalName returns the long canonical form of a header name
 // ("v" → "Via", "call-id" → "Call-ID"); unknown names are returned as

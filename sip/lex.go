@@ -224,27 +224,37 @@ func nextParam(s string, i int) (name, value string, next int) {
 // or the end of s. Values may be tokens, quoted strings or IPv6
 // references, as RFC 3261 gen-value allows.
 func scanParams(s string, i int) (end int, err string) {
+	end, _, err = scanParamsFind(s, i, "")
+	return end, err
+}
+
+// scanParamsFind is scanParams that also returns the value of the
+// parameter called want (lower-case), saving the parsers of Via and
+// From/To a second pass for branch and tag.
+func scanParamsFind(s string, i int, want string) (end int, found string, err string) {
 	for {
 		i = skipWS(s, i)
 		if i >= len(s) || s[i] == ',' {
-			return i, ""
+			return i, found, ""
 		}
 		if s[i] != ';' {
-			return i, "unexpected character after parameters"
+			return i, "", "unexpected character after parameters"
 		}
 		i = skipWS(s, i+1)
 		j := scanToken(s, i)
 		if j == i {
-			return i, "empty parameter name"
+			return i, "", "empty parameter name"
 		}
+		isWanted := want != "" && equalFold(s[i:j], want)
 		i = skipWS(s, j)
 		if i < len(s) && s[i] == '=' {
 			i = skipWS(s, i+1)
+			vs := i
 			switch {
 			case i < len(s) && s[i] == '"':
 				q := scanQuoted(s, i)
 				if q < 0 {
-					return i, "unterminated quoted parameter value"
+					return i, "", "unterminated quoted parameter value"
 				}
 				i = q
 			case i < len(s) && s[i] == '[':
@@ -253,15 +263,18 @@ func scanParams(s string, i int) (end int, err string) {
 					k++
 				}
 				if k >= len(s) {
-					return i, "unterminated IPv6 reference in parameter"
+					return i, "", "unterminated IPv6 reference in parameter"
 				}
 				i = k + 1
 			default:
 				k := scanToken(s, i)
 				if k == i {
-					return i, "empty parameter value"
+					return i, "", "empty parameter value"
 				}
 				i = k
+			}
+			if isWanted && found == "" {
+				found = s[vs:i]
 			}
 		}
 	}

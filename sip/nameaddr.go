@@ -1,6 +1,9 @@
 package sip
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // NameAddr is a From, To, Contact, Route or Record-Route value:
 // an optional display name, a URI, and header parameters (RFC 3261
@@ -105,23 +108,31 @@ func parseDeltaSeconds(v string) (uint32, bool) {
 
 // parseNameAddr parses one name-addr or addr-spec followed by parameters
 // starting at s[i]. In a list (Contact, Route) a ',' ends the value;
-// otherwise anything after the parameters is an error.
-func parseNameAddr(s string, i int, list bool) (n NameAddr, next int, problem string) {
+// otherwise anything after the parameters is an error. The tag parameter
+// is returned on the way, for From and To.
+func parseNameAddr(s string, i int, list bool) (n NameAddr, tag string, next int, problem string) {
+	tag, next, problem = n.parse(s, i, list)
+	return n, tag, next, problem
+}
+
+// parse fills n, which must be zero, in place: the eager checks of Parse
+// use it on a scratch value to spare copying the struct around.
+func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, problem string) {
 	i = skipWS(s, i)
 	if i >= len(s) {
-		return n, i, "empty value"
+		return "", i, "empty value"
 	}
 	start := i
 	switch {
 	case s[i] == '"':
 		q := scanQuoted(s, i)
 		if q < 0 {
-			return n, i, "unterminated quoted display name"
+			return "", i, "unterminated quoted display name"
 		}
 		n.Display = s[i:q]
 		i = skipWS(s, q)
 		if i >= len(s) || s[i] != '<' {
-			return n, i, "display name without <URI>"
+			return "", i, "display name without <URI>"
 		}
 	case s[i] != '<':
 		// Either display-name tokens followed by <URI>, or an addr-spec.
@@ -143,18 +154,15 @@ func parseNameAddr(s string, i int, list bool) (n NameAddr, next int, problem st
 		}
 	}
 	if i < len(s) && s[i] == '<' {
-		gt := i + 1
-		for gt < len(s) && s[gt] != '>' {
-			gt++
+		gt := strings.IndexByte(s[i:], '>')
+		if gt < 0 {
+			return "", i, "missing '>'"
 		}
-		if gt >= len(s) {
-			return n, i, "missing '>'"
+		gt += i
+		if err := n.URI.parse(s[i+1 : gt]); err != nil {
+			return "", i, uriProblem(err)
 		}
-		u, err := ParseURI(s[i+1 : gt])
-		if err != nil {
-			return n, i, uriProblem(err)
-		}
-		n.URI, n.Bracket = u, true
+		n.Bracket = true
 		i = gt + 1
 	} else {
 		i = start
@@ -165,33 +173,31 @@ func parseNameAddr(s string, i int, list bool) (n NameAddr, next int, problem st
 		j := i
 		for j < len(s) && s[j] != ';' && s[j] != ',' && !isWS(s[j]) {
 			if s[j] == '?' {
-				return n, j, "URI with headers must be enclosed in <>"
+				return "", j, "URI with headers must be enclosed in <>"
 			}
 			j++
 		}
 		if j < len(s) && s[j] == ',' && !list {
-			return n, j, "more than one value"
+			return "", j, "more than one value"
 		}
 		if s[i:j] == "*" {
 			n.Wildcard = true
 		} else {
-			u, err := ParseURI(s[i:j])
-			if err != nil {
-				return n, i, uriProblem(err)
+			if err := n.URI.parse(s[i:j]); err != nil {
+				return "", i, uriProblem(err)
 			}
-			n.URI = u
 		}
 		i = j
 	}
-	end, prob := scanParams(s, i)
+	end, tag, prob := scanParamsFind(s, i, "tag")
 	if prob != "" {
-		return n, end, prob
+		return "", end, prob
 	}
 	n.Params = Params(trimWS(s[i:end]))
 	if end < len(s) && !list {
-		return n, end, "more than one value"
+		return "", end, "more than one value"
 	}
-	return n, end, ""
+	return tag, end, ""
 }
 
 func uriProblem(err error) string {
@@ -204,7 +210,7 @@ func uriProblem(err error) string {
 // parseNameAddrList parses a comma-separated list of name-addrs.
 func parseNameAddrList(s string, dst []NameAddr) ([]NameAddr, string) {
 	for i := 0; ; {
-		n, next, prob := parseNameAddr(s, i, true)
+		n, _, next, prob := parseNameAddr(s, i, true)
 		if prob != "" {
 			return dst, prob
 		}

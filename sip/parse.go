@@ -193,7 +193,10 @@ func (r *Response) parseStatusLine(line string) error {
 // usable message; a bad header value (bad) still leaves every header
 // split, so a 400 can be built from the message.
 func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err error) {
-	m.hdrs = m.hdrArr[:0]
+	// Appending to a local slice and storing it once spares a write
+	// barrier per header.
+	hdrs := m.hdrArr[:0]
+	defer func() { m.hdrs = hdrs }()
 	m.maxForwards, m.contentLength = -1, -1
 	var seen uint64 // bit per single-valued kind already seen
 	for {
@@ -230,7 +233,7 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 		if end-start > l.MaxLineLength {
 			return nil, perr(ErrLineTooLong, "", "header line too long")
 		}
-		if len(m.hdrs) >= l.MaxHeaders {
+		if len(hdrs) >= l.MaxHeaders {
 			return nil, perr(ErrTooManyHeaders, "", "too many headers")
 		}
 		line := s[start:end]
@@ -252,7 +255,7 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 		}
 		h := hdr{off: uint32(start), nameN: uint16(n), valOff: uint16(vs), valN: uint16(ve - vs), rawN: uint16(len(line))}
 		h.kind = LookupKind(line[:n])
-		m.hdrs = append(m.hdrs, h)
+		hdrs = append(hdrs, h)
 		if h.kind != KindOther && bad == nil {
 			bad = m.parseEager(h.kind, line[vs:ve], &seen)
 		}
@@ -285,7 +288,8 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		}
 	case KindContact:
 		for i := 0; ; {
-			_, next, prob := parseNameAddr(v, i, true)
+			var n NameAddr
+			_, next, prob := n.parse(v, i, true)
 			if prob != "" {
 				return headerErr("Contact", prob)
 			}
@@ -305,11 +309,11 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 	*seen |= 1 << k
 	switch k {
 	case KindFrom, KindTo:
-		n, _, prob := parseNameAddr(v, 0, false)
+		var n NameAddr
+		tag, _, prob := n.parse(v, 0, false)
 		if prob != "" {
 			return headerErr(canonicalNames[k], prob)
 		}
-		tag, _ := n.Params.Get("tag")
 		if k == KindFrom {
 			m.fromTag = tag
 		} else {

@@ -49,13 +49,13 @@ func uriKind(scheme string) int {
 // component is checked with a single table lookup per byte. '%' is in
 // none of them: escapes are validated separately by uriScan.
 const (
-	uUser   = 1 << iota // unreserved / user-unreserved (RFC 3261 §25)
-	uPass               // unreserved / "&" / "=" / "+" / "$" / ","
-	uParam              // paramchar: unreserved / param-unreserved
-	uHeader             // hname, hvalue: unreserved / hnv-unreserved
-	uHost               // hostname and IPv4 characters
-	uTel                // telephone number characters (RFC 3966, loosely)
-	uScheme             // scheme characters after the first ALPHA
+	uriCUser   = 1 << iota // unreserved / user-unreserved (RFC 3261 §25)
+	uriCPass               // unreserved / "&" / "=" / "+" / "$" / ","
+	uriCParam              // paramchar: unreserved / param-unreserved
+	uriCHeader             // hname, hvalue: unreserved / hnv-unreserved
+	uriCHost               // hostname and IPv4 characters
+	uriCTel                // telephone number characters (RFC 3966, loosely)
+	uriCScheme             // scheme characters after the first ALPHA
 )
 
 var uriClass = func() (t [256]uint8) {
@@ -65,14 +65,14 @@ var uriClass = func() (t [256]uint8) {
 		}
 	}
 	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	set(alnum+"-_.!~*'()", uUser|uPass|uParam|uHeader)
-	set("&=+$,;?/", uUser)
-	set("&=+$,", uPass)
-	set("[]/:&+$", uParam)
-	set("[]/?:+$", uHeader)
-	set(alnum+"-.", uHost)
-	set(alnum+"*#+-.()", uTel)
-	set(alnum+"+-.", uScheme)
+	set(alnum+"-_.!~*'()", uriCUser|uriCPass|uriCParam|uriCHeader)
+	set("&=+$,;?/", uriCUser)
+	set("&=+$,", uriCPass)
+	set("[]/:&+$", uriCParam)
+	set("[]/?:+$", uriCHeader)
+	set(alnum+"-.", uriCHost)
+	set(alnum+"*#+-.()", uriCTel)
+	set(alnum+"+-.", uriCScheme)
 	return t
 }()
 
@@ -126,31 +126,39 @@ func uriStopErr(s string, j int, problem string) error {
 // fails.
 func ParseURI(s string) (URI, error) {
 	var u URI
-	if s == "" || s[0]|0x20 < 'a' || s[0]|0x20 > 'z' {
-		return u, uriStopErr(s, 0, "missing scheme")
-	}
-	i := 1
-	for i < len(s) && uriClass[s[i]]&uScheme != 0 {
-		i++
-	}
-	if i == len(s) || s[i] != ':' {
-		return u, uriStopErr(s, i, "missing scheme")
-	}
-	u.Scheme = s[:i]
-	i++
-	var err error
-	switch uriKind(u.Scheme) {
-	case uriSIP, uriSIPS:
-		err = u.parseSIP(s, i)
-	case uriTel:
-		err = u.parseTel(s, i)
-	default:
-		err = u.parseOpaque(s, i)
-	}
-	if err != nil {
+	if err := u.parse(s); err != nil {
 		return URI{}, err
 	}
 	return u, nil
+}
+
+// parse fills u, which must be zero, from s. Parsers of headers that
+// hold a URI call it in place, sparing a copy of the struct.
+func (u *URI) parse(s string) error {
+	// Fast path for the scheme nearly every URI has.
+	if len(s) > 4 && s[3] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p' {
+		u.Scheme = s[:3]
+		return u.parseSIP(s, 4)
+	}
+	if s == "" || s[0]|0x20 < 'a' || s[0]|0x20 > 'z' {
+		return uriStopErr(s, 0, "missing scheme")
+	}
+	i := 1
+	for i < len(s) && uriClass[s[i]]&uriCScheme != 0 {
+		i++
+	}
+	if i == len(s) || s[i] != ':' {
+		return uriStopErr(s, i, "missing scheme")
+	}
+	u.Scheme = s[:i]
+	i++
+	switch uriKind(u.Scheme) {
+	case uriSIP, uriSIPS:
+		return u.parseSIP(s, i)
+	case uriTel:
+		return u.parseTel(s, i)
+	}
+	return u.parseOpaque(s, i)
 }
 
 // parseSIP parses s[i:] as [userinfo@]hostport[;params][?headers].
@@ -163,7 +171,7 @@ func (u *URI) parseSIP(s string, i int) error {
 	// '@', and no '?' or ';' may be looked for before it is found.
 	if a := strings.IndexByte(s[i:], '@'); a >= 0 {
 		a += i
-		j, bad := uriScan(s, i, uUser)
+		j, bad := uriScan(s, i, uriCUser)
 		switch {
 		case bad:
 			return uriErr("bad escape in user part")
@@ -174,7 +182,7 @@ func (u *URI) parseSIP(s string, i int) error {
 		}
 		u.User = s[i:j]
 		if s[j] == ':' {
-			k, bad := uriScan(s, j+1, uPass)
+			k, bad := uriScan(s, j+1, uriCPass)
 			switch {
 			case bad:
 				return uriErr("bad escape in password")
@@ -205,7 +213,7 @@ func (u *URI) parseSIP(s string, i int) error {
 		u.Host = s[i : j+1]
 		i = j + 1
 	} else {
-		if i == len(s) || uriClass[s[i]]&uHost == 0 {
+		if i == len(s) || uriClass[s[i]]&uriCHost == 0 {
 			return uriStopErr(s, i, "missing host")
 		}
 		j, ok := uriScanHost(s, i)
@@ -294,39 +302,43 @@ func uriParseIPv6(s string) (netip.Addr, bool) {
 // uriScanHost scans a hostname or IPv4address (RFC 3261 §25.1) at s[i]
 // and returns its end and whether it is well formed: dot-separated labels
 // of alphanumerics and inner hyphens, where a top label that does not
-// start with a letter means the whole must be a dotted quad. It is one
-// pass, as the host is the longest part of most URIs.
+// start with a letter means the whole must be a dotted quad. The host is
+// the longest part of most URIs, so the loop does one table lookup per
+// byte and looks at label edges only at the dots.
 func uriScanHost(s string, i int) (end int, ok bool) {
-	start, label, prev := i, i, i // host, current label, previous label
+	start, top := i, i // host, start of the current (last) label
 	for ; i < len(s); i++ {
 		c := s[i]
-		if c == '.' {
-			if i == label || s[i-1] == '-' {
-				return i, false
-			}
-			prev, label = label, i+1
-			continue
-		}
-		if uriClass[c]&uHost == 0 {
+		if uriClass[c]&uriCHost == 0 {
 			break
 		}
-		if c == '-' && i == label {
-			return i, false
+		if c == '.' {
+			// The label ending here must be non-empty and not end in
+			// '-'; the next must not start with '-'.
+			if i == top || s[i-1] == '-' || i+1 < len(s) && s[i+1] == '-' {
+				return i, false
+			}
+			top = i + 1
 		}
 	}
-	if i == start {
+	if i == start || s[start] == '-' {
 		return i, false
 	}
-	top, trailingDot := label, label == i // a trailing dot is allowed after a hostname only
-	if trailingDot {
-		top = prev
-	} else if s[i-1] == '-' {
+	if top == i { // trailing dot: allowed after a hostname only
+		if i-1 == start {
+			return i, false
+		}
+		p := strings.LastIndexByte(s[start:i-1], '.') + 1
+		c := s[start+p] | 0x20
+		return i, c >= 'a' && c <= 'z'
+	}
+	if s[i-1] == '-' {
 		return i, false
 	}
 	if c := s[top] | 0x20; c >= 'a' && c <= 'z' {
 		return i, true
 	}
-	return i, !trailingDot && uriIsIPv4(s[start:i])
+	return i, uriIsIPv4(s[start:i])
 }
 
 // uriIsIPv4 reports whether h is four dot-separated decimal octets. RFC
@@ -357,7 +369,7 @@ func uriIsIPv4(h string) bool {
 // fine but ";a=" and ";;" are not.
 func uriScanParams(s string, i int) (int, error) {
 	for i < len(s) && s[i] == ';' {
-		j, bad := uriScan(s, i+1, uParam)
+		j, bad := uriScan(s, i+1, uriCParam)
 		switch {
 		case bad:
 			return j, uriErr("bad escape in parameters")
@@ -366,7 +378,7 @@ func uriScanParams(s string, i int) (int, error) {
 		}
 		i = j
 		if i < len(s) && s[i] == '=' {
-			j, bad = uriScan(s, i+1, uParam)
+			j, bad = uriScan(s, i+1, uriCParam)
 			switch {
 			case bad:
 				return j, uriErr("bad escape in parameters")
@@ -383,7 +395,7 @@ func uriScanParams(s string, i int) (int, error) {
 // starting at s[i] and returns where it ends.
 func uriScanHeaders(s string, i int) (int, error) {
 	for {
-		j, bad := uriScan(s, i, uHeader)
+		j, bad := uriScan(s, i, uriCHeader)
 		switch {
 		case bad:
 			return j, uriErr("bad escape in headers")
@@ -394,7 +406,7 @@ func uriScanHeaders(s string, i int) (int, error) {
 		case s[j] != '=':
 			return j, uriStopErr(s, j, "bad character in headers")
 		}
-		k, bad := uriScan(s, j+1, uHeader) // hvalue may be empty
+		k, bad := uriScan(s, j+1, uriCHeader) // hvalue may be empty
 		if bad {
 			return k, uriErr("bad escape in headers")
 		}
@@ -409,7 +421,7 @@ func uriScanHeaders(s string, i int) (int, error) {
 // ';', then parameters. The number is checked loosely, as local numbers
 // may use letters and both forms may carry visual separators.
 func (u *URI) parseTel(s string, i int) error {
-	j, bad := uriScan(s, i, uTel)
+	j, bad := uriScan(s, i, uriCTel)
 	switch {
 	case bad:
 		return uriErr("bad escape in telephone number")

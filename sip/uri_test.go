@@ -510,3 +510,50 @@ func FuzzParseURI(f *testing.F) {
 		_ = Unescape(u.User)
 	})
 }
+
+// FuzzURIEqual checks that Equal is reflexive and symmetric, as RFC 3261
+// §19.1.4 comparison must be, on any pair of URIs that parse.
+func FuzzURIEqual(f *testing.F) {
+	f.Add("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp")
+	f.Add("sip:a@b;x=1;x=2?h=1&h=2", "sip:a@b;x=1?h=2&h=1")
+	f.Add("tel:+1-201;ext=1", "tel:+1201;EXT=1")
+	f.Add("sip:[2001:db8:::192.0.2.1]", "sip:[2001:db8::c000:201]")
+	f.Fuzz(func(t *testing.T, x, y string) {
+		a, err1 := ParseURI(x)
+		b, err2 := ParseURI(y)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		if !a.Equal(a) || !b.Equal(b) {
+			t.Fatalf("Equal not reflexive: %q, %q", x, y)
+		}
+		if a.Equal(b) != b.Equal(a) {
+			t.Fatalf("Equal not symmetric: %q, %q", x, y)
+		}
+	})
+}
+
+// TestURIHandBuilt checks that the methods cope with URIs that were not
+// produced by ParseURI.
+func TestURIHandBuilt(t *testing.T) {
+	odd := []URI{
+		{},
+		{Scheme: "sip"},
+		{Scheme: "sip", User: "%", Password: "%4", Host: "[", Params: "lr;;=x;", Headers: "&&=&a"},
+		{Scheme: "sip", Host: "[]", Params: "=", Headers: "="},
+		{Scheme: "tel", User: "-%", Params: ";"},
+	}
+	for _, u := range odd {
+		for _, v := range odd {
+			if u.Equal(v) != v.Equal(u) {
+				t.Errorf("%#v / %#v: Equal not symmetric", u, v)
+			}
+		}
+		_, _, _ = u.String(), u.HostPort(), u.Transport()
+	}
+	u := URI{Scheme: "sip", User: "bob", Password: "pw", Host: "example.com", Port: 5070,
+		Params: ";transport=tls", Headers: "subject=x"}
+	if got := u.String(); got != "sip:bob:pw@example.com:5070;transport=tls?subject=x" {
+		t.Errorf("String() = %q", got)
+	}
+}

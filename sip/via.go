@@ -89,6 +89,11 @@ func (v Via) String() string { return string(v.AppendTo(nil)) }
 // where it ends (at a ',' or the end of s).
 func parseVia(s string, i int) (v Via, next int, problem string) {
 	i = skipWS(s, i)
+	if len(s)-i > 8 && s[i:i+8] == "SIP/2.0/" {
+		// Fast path for the protocol every Via has.
+		v.Protocol, v.Version = s[i:i+3], s[i+4:i+7]
+		return parseViaTransport(s, i+8, v)
+	}
 	j := scanToken(s, i)
 	if j == i {
 		return v, i, "missing protocol"
@@ -105,8 +110,13 @@ func parseVia(s string, i int) (v Via, next int, problem string) {
 	if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
 		return v, i, "malformed protocol"
 	}
-	i = skipWS(s, i+1)
-	if j = scanToken(s, i); j == i {
+	return parseViaTransport(s, skipWS(s, i+1), v)
+}
+
+// parseViaTransport parses a Via from its transport on.
+func parseViaTransport(s string, i int, v Via) (Via, int, string) {
+	j := scanToken(s, i)
+	if j == i {
 		return v, i, "missing transport"
 	}
 	v.Transport = s[i:j]
@@ -131,14 +141,12 @@ func parseVia(s string, i int) (v Via, next int, problem string) {
 		v.Port = int(p)
 		i = k
 	}
-	end, prob := scanParams(s, i)
+	end, branch, prob := scanParamsFind(s, i, "branch")
 	if prob != "" {
 		return v, end, prob
 	}
 	v.Params = Params(trimWS(s[i:end]))
-	if v.Params != "" {
-		v.Branch, _ = v.Params.Get("branch")
-	}
+	v.Branch = branch
 	return v, end, ""
 }
 
