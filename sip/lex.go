@@ -9,6 +9,7 @@ const (
 	cWS                // SP, HTAB, and CR/LF inside a folded value
 	cAlnum             // ALPHA / DIGIT
 	cWord              // RFC 3261 word (Call-ID)
+	cCallID            // word characters but '@'
 )
 
 var charClass = func() (t [256]uint8) {
@@ -28,12 +29,21 @@ var charClass = func() (t [256]uint8) {
 	for _, c := range " \t\r\n" {
 		t[c] |= cWS
 	}
+	for c := range t {
+		if t[c]&cWord != 0 {
+			t[c] |= cCallID
+		}
+	}
 	return t
 }()
 
 func isToken(c byte) bool { return charClass[c]&cTok != 0 }
 func isWS(c byte) bool    { return charClass[c]&cWS != 0 }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// The scanning loops below index a subslice from 0, which lets the
+// compiler drop the bounds check inside the loop: these loops are where
+// the parser spends its time.
 
 // skipWS returns the index of the first non-LWS byte at or after i.
 func skipWS(s string, i int) int {
@@ -57,10 +67,31 @@ func trimWS(s string) string {
 
 // scanToken returns the end of a token starting at i (i itself if none).
 func scanToken(s string, i int) int {
-	for i < len(s) && charClass[s[i]]&cTok != 0 {
-		i++
+	if i >= len(s) {
+		return i
 	}
-	return i
+	t := s[i:]
+	for j := 0; j < len(t); j++ {
+		if charClass[t[j]]&cTok == 0 {
+			return i + j
+		}
+	}
+	return len(s)
+}
+
+// scanWhile returns the end of the run of bytes starting at s[i] whose
+// class in tab has a bit of mask.
+func scanWhile(s string, i int, tab *[256]uint8, mask uint8) int {
+	if i >= len(s) {
+		return i
+	}
+	t := s[i:]
+	for j := 0; j < len(t); j++ {
+		if tab[t[j]]&mask == 0 {
+			return i + j
+		}
+	}
+	return len(s)
 }
 
 func isTokenString(s string) bool {

@@ -154,16 +154,23 @@ func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, prob
 		}
 	}
 	if i < len(s) && s[i] == '<' {
-		gt := strings.IndexByte(s[i:], '>')
-		if gt < 0 {
-			return "", i, "missing '>'"
-		}
-		gt += i
-		if err := n.URI.parse(s[i+1 : gt]); err != nil {
-			return "", i, uriProblem(err)
+		// The fast path finds the '>' as it parses; the full parser
+		// needs the URI cut out first.
+		if end, ok := n.URI.parseSIPPrefix(s[i+1:]); ok && i+1+end < len(s) && s[i+1+end] == '>' {
+			i += end + 2
+		} else {
+			n.URI = URI{}
+			gt := strings.IndexByte(s[i:], '>')
+			if gt < 0 {
+				return "", i, "missing '>'"
+			}
+			gt += i
+			if err := n.URI.parseFull(s[i+1 : gt]); err != nil {
+				return "", i, uriProblem(err)
+			}
+			i = gt + 1
 		}
 		n.Bracket = true
-		i = gt + 1
 	} else {
 		i = start
 		// addr-spec: RFC 3261 §20 says a URI holding ',', ';' or '?'

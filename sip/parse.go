@@ -193,71 +193,22 @@ func (r *Response) parseStatusLine(line string) error {
 // usable message; a bad header value (bad) still leaves every header
 // split, so a 400 can be built from the message.
 func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err error) {
-	// Appending to a local slice and storing it once spares a write
-	// barrier per header.
-	hdrs := m.hdrArr[:0]
-	defer func() { m.hdrs = hdrs }()
+	// Split first, then parse the eager headers: two small loops keep
+	// their variables in registers, one big one spills them.
+	hdrs, i, err := splitHeaders(s, i, m.hdrArr[:0], l, stream)
+	if err != nil {
+		return nil, err
+	}
+	m.hdrs = hdrs
 	m.maxForwards, m.contentLength = -1, -1
 	var seen uint64 // bit per single-valued kind already seen
-	for {
-		if i >= len(s) {
-			if stream {
-				return nil, perr(ErrIncomplete, "", "no empty line after headers")
-			}
-			// A datagram that ends right after a header line lacks only
-			// the empty line; its end frames it, so accept it as having
-			// no body (RFC 4475 baddn is such a datagram).
-			break
-		}
-		if s[i] == '\n' {
-			i++
-			break
-		}
-		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
-			i += 2
-			break
-		}
-		// Find the end of this header, following folded lines.
-		start := i
-		end := i
-		for {
-			k := strings.IndexByte(s[end:], '\n')
-			if k < 0 {
-				return nil, perr(ErrIncomplete, "", "header section not terminated")
-			}
-			end += k + 1
-			if end >= len(s) || (s[end] != ' ' && s[end] != '\t') {
+	for j := range hdrs {
+		h := &hdrs[j]
+		if eagerKinds&(1<<h.kind) != 0 {
+			vs := int(h.off) + int(h.valOff)
+			if bad = m.parseEager(h.kind, s[vs:vs+int(h.valN)], &seen); bad != nil {
 				break
 			}
-		}
-		if end-start > l.MaxLineLength {
-			return nil, perr(ErrLineTooLong, "", "header line too long")
-		}
-		if len(hdrs) >= l.MaxHeaders {
-			return nil, perr(ErrTooManyHeaders, "", "too many headers")
-		}
-		line := s[start:end]
-		i = end
-		// Name: a token, optional whitespace, ':' (RFC 3261 §7.3.1).
-		n := scanToken(line, 0)
-		c := n
-		for c < len(line) && (line[c] == ' ' || line[c] == '\t') {
-			c++
-		}
-		if n == 0 || c >= len(line) || line[c] != ':' {
-			return nil, perr(ErrBadHeader, "", "malformed header line")
-		}
-		// Trim the value: leading LWS, trailing line end and LWS.
-		vs := skipWS(line, c+1)
-		ve := len(line)
-		for ve > vs && isWS(line[ve-1]) {
-			ve--
-		}
-		h := hdr{off: uint32(start), nameN: uint16(n), valOff: uint16(vs), valN: uint16(ve - vs), rawN: uint16(len(line))}
-		h.kind = LookupKind(line[:n])
-		hdrs = append(hdrs, h)
-		if h.kind != KindOther && bad == nil {
-			bad = m.parseEager(h.kind, line[vs:ve], &seen)
 		}
 	}
 	if err := m.finishBody(s, i, stream); err != nil && bad == nil {
@@ -265,6 +216,84 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 	}
 	return bad, nil
 }
+
+// splitHeaders splits the header section starting at s[i] into hdrs and
+// returns the index after the empty line that ends it.
+func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, int, error) {
+	maxLine, maxHdrs := l.MaxLineLength, l.MaxHeaders
+	for {
+		if i >= len(s) {
+			if stream {
+				return nil, i, perr(ErrIncomplete, "", "no empty line after headers")
+			}
+			// A datagram that ends right after a header line lacks only
+			// the empty line; its end frames it, so accept it as having
+			// no body (RFC 4475 baddn is such a datagram).
+			return hdrs, i, nil
+		}
+		if c := s[i]; c == '\r' || c == '\n' {
+			if c == '\n' {
+				return hdrs, i + 1, nil
+			}
+			if i+1 < len(s) && s[i+1] == '\n' {
+				return hdrs, i + 2, nil
+			}
+		}
+		// Name: a token, optional whitespace, ':'.
+		start := i
+		n := scanToken(s, i)
+		c := n
+		for c < len(s) && (s[c] == ' ' || s[c] == '\t') {
+			c++
+		}
+		if n == start || c >= len(s) || s[c] != ':' {
+			return nil, i, perr(ErrBadHeader, "", "malformed header line")
+		}
+		// The header ends at the first line end not followed by
+		// whitespace (RFC 3261 §7.3.1 folding).
+		end := c
+		for {
+			k := strings.IndexByte(s[end:], '\n')
+			if k < 0 {
+				return nil, i, perr(ErrIncomplete, "", "header section not terminated")
+			}
+			end += k + 1
+			if end >= len(s) || (s[end] != ' ' && s[end] != '\t') {
+				break
+			}
+		}
+		if end-start > maxLine {
+			return nil, i, perr(ErrLineTooLong, "", "header line too long")
+		}
+		if len(hdrs) >= maxHdrs {
+			return nil, i, perr(ErrTooManyHeaders, "", "too many headers")
+		}
+		i = end
+		// Value: trimmed of LWS at both ends and of the line end.
+		vs := skipWS(s, c+1)
+		ve := end - 1 // at '\n'
+		if ve > vs && s[ve-1] == '\r' {
+			ve--
+		}
+		if ve > vs && isWS(s[ve-1]) { // rare: trailing whitespace or folding
+			for ve > vs && isWS(s[ve-1]) {
+				ve--
+			}
+		}
+		if vs > ve {
+			vs = ve
+		}
+		hdrs = append(hdrs, hdr{
+			off: uint32(start), nameN: uint16(n - start),
+			valOff: uint16(vs - start), valN: uint16(ve - vs),
+			rawN: uint16(end - start), kind: LookupKind(s[start:n]),
+		})
+	}
+}
+
+// eagerKinds are the headers Parse checks and indexes.
+const eagerKinds = 1<<KindVia | 1<<KindContact | 1<<KindFrom | 1<<KindTo | 1<<KindCallID |
+	1<<KindCSeq | 1<<KindMaxForwards | 1<<KindContentLength
 
 // parseEager checks the headers every layer needs, keeps the values read
 // on every message, and checks that the single-valued ones appear once
@@ -324,16 +353,15 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		if v == "" {
 			return headerErr("Call-ID", "empty")
 		}
-		at := 0
-		for i := 0; i < len(v); i++ {
-			if v[i] == '@' {
-				at++
-				if at > 1 || i == 0 || i == len(v)-1 {
-					return headerErr("Call-ID", "malformed")
-				}
-			} else if charClass[v[i]]&cWord == 0 {
+		i := scanWhile(v, 0, &charClass, cCallID)
+		if i < len(v) && v[i] == '@' && i > 0 {
+			i = scanWhile(v, i+1, &charClass, cCallID)
+			if v[i-1] == '@' {
 				return headerErr("Call-ID", "malformed")
 			}
+		}
+		if i != len(v) {
+			return headerErr("Call-ID", "malformed")
 		}
 		m.callID = v
 	case KindCSeq:

@@ -93,6 +93,10 @@ func uriUnhex(c byte) byte {
 // that any escape, %00 included, is fine as long as it is well formed).
 func uriScan(s string, i int, mask uint8) (end int, badEsc bool) {
 	for i < len(s) {
+		i = scanWhile(s, i, &uriClass, mask)
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if uriClass[c]&mask != 0 {
 			i++
@@ -135,11 +139,15 @@ func ParseURI(s string) (URI, error) {
 // parse fills u, which must be zero, from s. Parsers of headers that
 // hold a URI call it in place, sparing a copy of the struct.
 func (u *URI) parse(s string) error {
-	// Fast path for the scheme nearly every URI has.
-	if len(s) > 4 && s[3] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p' {
-		u.Scheme = s[:3]
-		return u.parseSIP(s, 4)
+	if end, ok := u.parseSIPPrefix(s); ok && end == len(s) {
+		return nil
 	}
+	*u = URI{}
+	return u.parseFull(s)
+}
+
+// parseFull is the complete parser, for every URI the fast path leaves.
+func (u *URI) parseFull(s string) error {
 	if s == "" || s[0]|0x20 < 'a' || s[0]|0x20 > 'z' {
 		return uriStopErr(s, 0, "missing scheme")
 	}
@@ -303,43 +311,60 @@ func uriParseIPv6(s string) (netip.Addr, bool) {
 // and returns its end and whether it is well formed: dot-separated labels
 // of alphanumerics and inner hyphens, where a top label that does not
 // start with a letter means the whole must be a dotted quad. The host is
-// the longest part of most URIs, so the loop does one table lookup per
-// byte and looks at label edges only at the dots.
+// the longest part of most URIs, so alphanumerics cost one lookup and one
+// branch; only at '-' and '.' are the label rules checked.
 func uriScanHost(s string, i int) (end int, ok bool) {
-	start, top := i, i // host, start of the current (last) label
-	for ; i < len(s); i++ {
-		c := s[i]
-		if uriClass[c]&uriCHost == 0 {
+	t := s[i:]
+	ok = true
+	j := 0
+	for ; j < len(t); j++ {
+		cls := hostClass[t[j]]
+		if cls == hostAlnum {
+			continue
+		}
+		if cls == 0 {
 			break
 		}
-		if c == '.' {
-			// The label ending here must be non-empty and not end in
-			// '-'; the next must not start with '-'.
-			if i == top || s[i-1] == '-' || i+1 < len(s) && s[i+1] == '-' {
-				return i, false
-			}
-			top = i + 1
+		// '-' may not start a label, '.' may not end an empty one or
+		// one ending in '-'.
+		if j == 0 || t[j-1] == '.' || cls == hostDot && t[j-1] == '-' {
+			ok = false
 		}
 	}
-	if i == start || s[start] == '-' {
-		return i, false
+	if j == 0 || !ok {
+		return i + j, false
 	}
-	if top == i { // trailing dot: allowed after a hostname only
-		if i-1 == start {
-			return i, false
-		}
-		p := strings.LastIndexByte(s[start:i-1], '.') + 1
-		c := s[start+p] | 0x20
-		return i, c >= 'a' && c <= 'z'
+	h := t[:j]
+	switch h[j-1] {
+	case '-':
+		return i + j, false
+	case '.': // trailing dot: allowed after a hostname only
+		h = h[:j-1]
+		c := h[strings.LastIndexByte(h, '.')+1] | 0x20
+		return i + j, c >= 'a' && c <= 'z'
 	}
-	if s[i-1] == '-' {
-		return i, false
+	if c := h[strings.LastIndexByte(h, '.')+1] | 0x20; c >= 'a' && c <= 'z' {
+		return i + j, true
 	}
-	if c := s[top] | 0x20; c >= 'a' && c <= 'z' {
-		return i, true
-	}
-	return i, uriIsIPv4(s[start:i])
+	return i + j, uriIsIPv4(h)
 }
+
+// Byte classes of the hostname scanner.
+const (
+	hostAlnum = 1 + iota
+	hostHyphen
+	hostDot
+)
+
+var hostClass = func() (t [256]uint8) {
+	for c := range t {
+		if uriClass[c]&uriCHost != 0 {
+			t[c] = hostAlnum
+		}
+	}
+	t['-'], t['.'] = hostHyphen, hostDot
+	return t
+}()
 
 // uriIsIPv4 reports whether h is four dot-separated decimal octets. RFC
 // 3261 allows any 1*3DIGIT; values over 255 are refused as RFC 5954

@@ -483,6 +483,20 @@ func FuzzParseURI(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast path must agree with the full parser on every
+		// prefix it accepts.
+		var fast URI
+		if end, ok := fast.parseSIPPrefix(s); ok {
+			var full URI
+			if err := full.parseFull(s[:end]); err != nil {
+				t.Fatalf("fast path accepted %q, full parser: %v", s[:end], err)
+			}
+			if full != fast {
+				t.Fatalf("%q: fast path %#v, full parser %#v", s[:end], fast, full)
+			}
+		} else if fast != (URI{}) {
+			t.Fatalf("fast path left fields set on %q", s)
+		}
 		u, err := ParseURI(s)
 		if err != nil {
 			if u != (URI{}) {
