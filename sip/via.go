@@ -1,8 +1,8 @@
 package sip
 
 import (
-	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // MagicCookie starts every RFC 3261 branch parameter (§8.1.1.7).
@@ -88,43 +88,47 @@ func (v Via) String() string { return string(v.AppendTo(nil)) }
 // parseVia parses one via-parm starting at s[i] and returns the index
 // where it ends (at a ',' or the end of s).
 func parseVia(s string, i int) (v Via, next int, problem string) {
+	next, problem = v.parse(s, i)
+	return v, next, problem
+}
+
+// parse fills v, which must be zero, in place (the struct is not copied
+// around: Parse runs this for every Via of every message).
+func (v *Via) parse(s string, i int) (next int, problem string) {
 	i = skipWS(s, i)
 	if len(s)-i > 8 && s[i:i+8] == "SIP/2.0/" {
 		// Fast path for the protocol every Via has.
 		v.Protocol, v.Version = s[i:i+3], s[i+4:i+7]
-		return parseViaTransport(s, i+8, v)
+		i += 8
+	} else {
+		j := scanToken(s, i)
+		if j == i {
+			return i, "missing protocol"
+		}
+		v.Protocol = s[i:j]
+		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
+			return i, "malformed protocol"
+		}
+		i = skipWS(s, i+1)
+		if j = scanToken(s, i); j == i {
+			return i, "missing version"
+		}
+		v.Version = s[i:j]
+		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
+			return i, "malformed protocol"
+		}
+		i = skipWS(s, i+1)
 	}
 	j := scanToken(s, i)
 	if j == i {
-		return v, i, "missing protocol"
-	}
-	v.Protocol = s[i:j]
-	if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-		return v, i, "malformed protocol"
-	}
-	i = skipWS(s, i+1)
-	if j = scanToken(s, i); j == i {
-		return v, i, "missing version"
-	}
-	v.Version = s[i:j]
-	if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-		return v, i, "malformed protocol"
-	}
-	return parseViaTransport(s, skipWS(s, i+1), v)
-}
-
-// parseViaTransport parses a Via from its transport on.
-func parseViaTransport(s string, i int, v Via) (Via, int, string) {
-	j := scanToken(s, i)
-	if j == i {
-		return v, i, "missing transport"
+		return i, "missing transport"
 	}
 	v.Transport = s[i:j]
 	if i = skipWS(s, j); i == j {
-		return v, i, "missing sent-by"
+		return i, "missing sent-by"
 	}
 	if j = scanHost(s, i); j < 0 {
-		return v, i, "malformed sent-by host"
+		return i, "malformed sent-by host"
 	}
 	v.Host = s[i:j]
 	i = skipWS(s, j)
@@ -136,45 +140,36 @@ func parseViaTransport(s string, i int, v Via) (Via, int, string) {
 		}
 		p, ok := parseUint(s[i:k], 65535)
 		if !ok || p == 0 {
-			return v, i, "malformed sent-by port"
+			return i, "malformed sent-by port"
 		}
 		v.Port = int(p)
 		i = k
 	}
 	end, branch, prob := scanParamsFind(s, i, "branch")
 	if prob != "" {
-		return v, end, prob
+		return end, prob
 	}
 	v.Params = Params(trimWS(s[i:end]))
 	v.Branch = branch
-	return v, end, ""
+	return end, ""
 }
 
-// scanHost scans a host (hostname, IPv4address or IPv6reference) at s[i]
-// and returns its end, or -1 if there is none.
+// scanHost scans a sent-by host (hostname, IPv4address or IPv6reference,
+// with the URI host rules) at s[i] and returns its end, or -1.
 func scanHost(s string, i int) int {
-	if i >= len(s) {
-		return -1
-	}
-	if s[i] == '[' {
-		k := i + 1
-		for k < len(s) && s[k] != ']' {
-			k++
-		}
-		if k >= len(s) {
+	if i < len(s) && s[i] == '[' {
+		k := strings.IndexByte(s[i:], ']')
+		if k < 0 {
 			return -1
 		}
-		if a, err := netip.ParseAddr(s[i+1 : k]); err != nil || !a.Is6() {
+		if _, ok := uriParseIPv6(s[i+1 : i+k]); !ok {
 			return -1
 		}
-		return k + 1
+		return i + k + 1
 	}
-	k := i
-	for k < len(s) && (charClass[s[k]]&cAlnum != 0 || s[k] == '-' || s[k] == '.' || s[k] == '_') {
-		k++
-	}
-	if k == i {
+	end, ok := uriScanHost(s, i)
+	if !ok {
 		return -1
 	}
-	return k
+	return end
 }
