@@ -3,8 +3,9 @@ package sip
 // NewRequest returns a request with the given method and Request-URI and
 // no headers; add them with the editing methods.
 func NewRequest(method string, uri URI) *Request {
-	r := &Request{method: method, uri: uri.String()}
+	r := &Request{}
 	r.initBuilt()
+	r.method, r.uri = r.addText(method), r.addText(uri.String())
 	return r
 }
 
@@ -26,10 +27,11 @@ func NewResponse(req *Request, code int, reason string) *Response {
 	if reason == "" {
 		reason = ReasonPhrase(code)
 	}
-	r := &Response{code: code, reason: reason}
+	r := &Response{code: code}
 	r.initBuilt()
 	r.buf = req.buf
 	r.ext = req.ext[:len(req.ext):len(req.ext)]
+	r.reason = r.addText(reason)
 	for i := range req.hdrs {
 		switch req.hdrs[i].kind {
 		case KindVia, KindFrom, KindTo, KindCallID, KindCSeq:

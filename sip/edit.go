@@ -61,17 +61,17 @@ func (m *message) newHdr(name, value string) hdr {
 func (m *message) reindex(k HeaderKind) {
 	switch k {
 	case KindVia:
-		m.nvia, m.branch = 0, ""
+		m.nvia, m.branch = 0, span{}
 	case KindContact:
 		m.ncontact = 0
 	case KindFrom:
-		m.fromTag = ""
+		m.fromTag = span{}
 	case KindTo:
-		m.toTag = ""
+		m.toTag = span{}
 	case KindCallID:
-		m.callID = ""
+		m.callID = span{}
 	case KindCSeq:
-		m.cseq, m.cseqMethod = 0, ""
+		m.cseq, m.cseqMethod = 0, span{}
 	case KindMaxForwards:
 		m.maxForwards = -1
 	case KindContentLength:
@@ -81,8 +81,8 @@ func (m *message) reindex(k HeaderKind) {
 	}
 	var seen uint64
 	for i := range m.hdrs {
-		if m.hdrs[i].kind == k {
-			_ = m.parseEager(k, m.hValue(&m.hdrs[i]), &seen)
+		if h := &m.hdrs[i]; h.kind == k {
+			_ = m.parseEager(k, m.hValue(h), h.off+uint32(h.valOff), &seen)
 		}
 	}
 }
@@ -107,7 +107,7 @@ func checkValue(k HeaderKind, name, value string) error {
 	}
 	var scratch message
 	var seen uint64
-	if err := scratch.parseEager(k, value, &seen); err != nil {
+	if err := scratch.parseEager(k, value, 0, &seen); err != nil {
 		pe, _ := err.(*ParseError)
 		return &ParseError{Err: ErrInvalidHeaderEdit, Header: canonicalNames[k], Problem: pe.Problem}
 	}
@@ -317,21 +317,21 @@ func (m *message) SetBody(body []byte, contentType string) error {
 			return err
 		}
 	}
-	m.body = body
+	m.extBody, m.bodySet = body, true
 	m.edited = true
 	return m.SetHeader("Content-Length", strconv.Itoa(len(body)))
 }
 
 // SetRequestURI replaces the Request-URI (RFC 3261 §16.6 step 2).
 func (r *Request) SetRequestURI(u URI) {
-	r.uri = u.String()
+	r.uri = r.addText(u.String())
 	r.edited = true
 }
 
 // SetMethod changes the method (used when deriving ACK or CANCEL from an
 // INVITE).
 func (r *Request) SetMethod(method string) {
-	r.method = method
+	r.method = r.addText(method)
 	r.edited = true
 }
 
@@ -341,6 +341,6 @@ func (r *Response) SetStatus(code int, reason string) {
 	if reason == "" {
 		reason = ReasonPhrase(code)
 	}
-	r.code, r.reason = code, reason
+	r.code, r.reason = code, r.addText(reason)
 	r.edited = true
 }

@@ -1,5 +1,7 @@
 package sip
 
+import "strings"
+
 // Character classes and small scanners shared by the header parsers.
 // Everything works on strings that alias the message buffer, so no
 // function here allocates.
@@ -255,26 +257,26 @@ func nextParam(s string, i int) (name, value string, next int) {
 // or the end of s. Values may be tokens, quoted strings or IPv6
 // references, as RFC 3261 gen-value allows.
 func scanParams(s string, i int) (end int, err string) {
-	end, _, err = scanParamsFind(s, i, "")
+	end, _, _, err = scanParamsFind(s, i, "")
 	return end, err
 }
 
-// scanParamsFind is scanParams that also returns the value of the
-// parameter called want (lower-case), saving the parsers of Via and
-// From/To a second pass for branch and tag.
-func scanParamsFind(s string, i int, want string) (end int, found string, err string) {
+// scanParamsFind is scanParams that also returns where the value of the
+// parameter called want (lower-case) is, saving the parsers of Via and
+// From/To a second pass for branch and tag. fs == fe when it is absent.
+func scanParamsFind(s string, i int, want string) (end, fs, fe int, err string) {
 	for {
 		i = skipWS(s, i)
 		if i >= len(s) || s[i] == ',' {
-			return i, found, ""
+			return i, fs, fe, ""
 		}
 		if s[i] != ';' {
-			return i, "", "unexpected character after parameters"
+			return i, 0, 0, "unexpected character after parameters"
 		}
 		i = skipWS(s, i+1)
 		j := scanToken(s, i)
 		if j == i {
-			return i, "", "empty parameter name"
+			return i, 0, 0, "empty parameter name"
 		}
 		isWanted := want != "" && equalFold(s[i:j], want)
 		i = skipWS(s, j)
@@ -285,7 +287,7 @@ func scanParamsFind(s string, i int, want string) (end int, found string, err st
 			case i < len(s) && s[i] == '"':
 				q := scanQuoted(s, i)
 				if q < 0 {
-					return i, "", "unterminated quoted parameter value"
+					return i, 0, 0, "unterminated quoted parameter value"
 				}
 				i = q
 			case i < len(s) && s[i] == '[':
@@ -294,18 +296,18 @@ func scanParamsFind(s string, i int, want string) (end int, found string, err st
 					k++
 				}
 				if k >= len(s) {
-					return i, "", "unterminated IPv6 reference in parameter"
+					return i, 0, 0, "unterminated IPv6 reference in parameter"
 				}
 				i = k + 1
 			default:
 				k := scanToken(s, i)
 				if k == i {
-					return i, "", "empty parameter value"
+					return i, 0, 0, "empty parameter value"
 				}
 				i = k
 			}
-			if isWanted && found == "" {
-				found = s[vs:i]
+			if isWanted && fe == 0 {
+				fs, fe = vs, i
 			}
 		}
 	}
@@ -348,6 +350,10 @@ func Quote(s string) string {
 	}
 	return string(append(b, '"'))
 }
+
+// indexOf is strings.IndexByte, named here so files need not import
+// strings for it.
+func indexOf(s string, c byte) int { return strings.IndexByte(s, c) }
 
 // splitComma returns the first element of a comma-separated header value
 // and the rest, honouring quoted strings and <...> so commas inside them

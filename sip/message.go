@@ -59,23 +59,41 @@ const extBit = 1 << 31
 // costs no allocation. Keeping the struct small matters more than
 // caching: allocation size is what the garbage collector charges for.
 type message struct {
-	buf   []byte // the receive buffer, owned by the message (nil if built)
-	ext   []byte // text added by edits; append-only, so strings into it stay valid
-	hdrs  []hdr
-	wire  string // the message as received, start line to body end
-	start string // start line as received
-	body  []byte
+	buf     []byte // the receive buffer, owned by the message (nil if built)
+	ext     []byte // text added by edits; append-only, so strings into it stay valid
+	hdrs    []hdr
+	extBody []byte // the body set by SetBody
+	bodySet bool
 
-	callID, cseqMethod string
-	fromTag, toTag     string
-	branch             string // top Via branch
+	// Positions, not strings: storing a string into the message costs a
+	// write barrier while the garbage collector runs, and Parse would do
+	// it a dozen times per message.
+	startN, wireN      uint32 // start line, and the whole message, from buf[0]
+	body               span
+	callID, cseqMethod span
+	fromTag, toTag     span
+	branch             span // top Via branch
 	cseq               uint32
+	contentLength      int32 // -1 when absent
 	maxForwards        int16 // -1 when absent
 	nvia, ncontact     uint16
-	contentLength      int32 // -1 when absent
-	edited             bool  // anything changed since parsing
+	edited             bool // anything changed since parsing
 
 	hdrArr [16]hdr
+}
+
+// span locates text in the receive buffer, or in the edit buffer when
+// off has extBit set.
+type span struct{ off, n uint32 }
+
+// str returns the text of a span.
+func (m *message) str(sp span) string { return m.text(sp.off, int(sp.n)) }
+
+// addText appends s to the edit buffer and returns its span.
+func (m *message) addText(s string) span {
+	off := len(m.ext)
+	m.ext = append(m.ext, s...)
+	return span{uint32(off) | extBit, uint32(len(s))}
 }
 
 func (m *message) base() *message { return m }
@@ -188,7 +206,15 @@ func (m *message) firstValue(k HeaderKind) (string, bool) {
 }
 
 // Body returns the body (nil if none).
-func (m *message) Body() []byte { return m.body }
+func (m *message) Body() []byte {
+	if m.bodySet {
+		return m.extBody
+	}
+	if m.body.n == 0 {
+		return nil
+	}
+	return m.buf[m.body.off : m.body.off+m.body.n : m.body.off+m.body.n]
+}
 
 // TopVia returns the first Via value; ok is false if there is none.
 func (m *message) TopVia() (Via, bool) {
@@ -201,7 +227,7 @@ func (m *message) TopVia() (Via, bool) {
 }
 
 // Branch returns the branch parameter of the top Via.
-func (m *message) Branch() string { return m.branch }
+func (m *message) Branch() string { return m.str(m.branch) }
 
 // ViaCount returns the number of Via values.
 func (m *message) ViaCount() int { return int(m.nvia) }
@@ -235,16 +261,16 @@ func (m *message) From() NameAddr { return m.nameAddr(KindFrom) }
 func (m *message) To() NameAddr { return m.nameAddr(KindTo) }
 
 // FromTag returns the From tag ("" if none).
-func (m *message) FromTag() string { return m.fromTag }
+func (m *message) FromTag() string { return m.str(m.fromTag) }
 
 // ToTag returns the To tag ("" if none).
-func (m *message) ToTag() string { return m.toTag }
+func (m *message) ToTag() string { return m.str(m.toTag) }
 
 // CallID returns the Call-ID.
-func (m *message) CallID() string { return m.callID }
+func (m *message) CallID() string { return m.str(m.callID) }
 
 // CSeq returns the CSeq header.
-func (m *message) CSeq() CSeq { return CSeq{Seq: m.cseq, Method: m.cseqMethod} }
+func (m *message) CSeq() CSeq { return CSeq{Seq: m.cseq, Method: m.str(m.cseqMethod)} }
 
 // MaxForwards returns the Max-Forwards value; ok is false when absent.
 func (m *message) MaxForwards() (n int, ok bool) { return int(m.maxForwards), m.maxForwards >= 0 }
@@ -390,31 +416,31 @@ func (m *message) Reasons() ([]Reason, error) {
 // Request is a SIP request.
 type Request struct {
 	message
-	method string
-	uri    string // Request-URI as written (validated)
+	method span
+	uri    span // Request-URI as written (validated)
 }
 
 // Method returns the request method as written ("INVITE").
-func (r *Request) Method() string { return r.method }
+func (r *Request) Method() string { return r.str(r.method) }
 
 // RequestURI returns the Request-URI.
 func (r *Request) RequestURI() URI {
-	u, _ := ParseURI(r.uri)
+	u, _ := ParseURI(r.str(r.uri))
 	return u
 }
 
 // StartLine returns the Request-Line without its line end.
 func (r *Request) StartLine() string {
-	if r.start != "" && !r.edited {
-		return r.start
+	if r.startN != 0 && !r.edited {
+		return r.text(0, int(r.startN))
 	}
 	return string(r.appendStartLine(nil))
 }
 
 func (r *Request) appendStartLine(b []byte) []byte {
-	b = append(b, r.method...)
+	b = append(b, r.Method()...)
 	b = append(b, ' ')
-	b = append(b, r.uri...)
+	b = append(b, r.str(r.uri)...)
 	return append(b, " SIP/2.0"...)
 }
 
@@ -428,19 +454,19 @@ func (r *Request) AppendTo(b []byte) []byte { return r.appendMessage(b, r.append
 type Response struct {
 	message
 	code   int
-	reason string
+	reason span
 }
 
 // StatusCode returns the status code.
 func (r *Response) StatusCode() int { return r.code }
 
 // Reason returns the reason phrase as written.
-func (r *Response) Reason() string { return r.reason }
+func (r *Response) Reason() string { return r.str(r.reason) }
 
 // StartLine returns the Status-Line without its line end.
 func (r *Response) StartLine() string {
-	if r.start != "" && !r.edited {
-		return r.start
+	if r.startN != 0 && !r.edited {
+		return r.text(0, int(r.startN))
 	}
 	return string(r.appendStartLine(nil))
 }
@@ -449,7 +475,7 @@ func (r *Response) appendStartLine(b []byte) []byte {
 	b = append(b, "SIP/2.0 "...)
 	b = strconv.AppendInt(b, int64(r.code), 10)
 	b = append(b, ' ')
-	return append(b, r.reason...)
+	return append(b, r.Reason()...)
 }
 
 // String returns the message as it goes on the wire.
@@ -461,8 +487,8 @@ func (r *Response) AppendTo(b []byte) []byte { return r.appendMessage(b, r.appen
 // appendMessage writes the message: an untouched one verbatim, an edited
 // one line by line, copying the raw bytes of every header line.
 func (m *message) appendMessage(b []byte, startLine func([]byte) []byte) []byte {
-	if !m.edited && m.wire != "" {
-		return append(b, m.wire...)
+	if !m.edited && m.wireN != 0 {
+		return append(b, m.buf[:m.wireN]...)
 	}
 	b = startLine(b)
 	b = append(b, '\r', '\n')
@@ -470,5 +496,5 @@ func (m *message) appendMessage(b []byte, startLine func([]byte) []byte) []byte 
 		b = append(b, m.hRaw(&m.hdrs[i])...)
 	}
 	b = append(b, '\r', '\n')
-	return append(b, m.body...)
+	return append(b, m.Body()...)
 }

@@ -1,9 +1,6 @@
 package sip
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // NameAddr is a From, To, Contact, Route or Record-Route value:
 // an optional display name, a URI, and header parameters (RFC 3261
@@ -111,28 +108,48 @@ func parseDeltaSeconds(v string) (uint32, bool) {
 // otherwise anything after the parameters is an error. The tag parameter
 // is returned on the way, for From and To.
 func parseNameAddr(s string, i int, list bool) (n NameAddr, tag string, next int, problem string) {
-	tag, next, problem = n.parse(s, i, list)
-	return n, tag, next, problem
+	p, next, problem := scanNameAddr(s, i, list)
+	if problem != "" {
+		return n, "", next, problem
+	}
+	n.Display = s[p.disp:p.dispEnd]
+	n.Bracket, n.Wildcard = p.bracket, p.wildcard
+	if !p.wildcard {
+		// Already validated: this cannot fail.
+		_ = n.URI.parse(s[p.uri:p.uriEnd])
+	}
+	n.Params = Params(s[p.params:p.paramsEnd])
+	return n, s[p.tag:p.tagEnd], next, ""
 }
 
-// parse fills n, which must be zero, in place: the eager checks of Parse
-// use it on a scratch value to spare copying the struct around.
-func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, problem string) {
+// nameAddrPos locates the parts of a name-addr in its header value.
+type nameAddrPos struct {
+	disp, dispEnd     int // display name as written, quotes included
+	uri, uriEnd       int
+	params, paramsEnd int
+	tag, tagEnd       int
+	bracket, wildcard bool
+}
+
+// scanNameAddr checks the name-addr or addr-spec with parameters at s[i]
+// and returns where its parts are and where it ends. It keeps positions,
+// not strings, as Parse checks From, To and every Contact eagerly.
+func scanNameAddr(s string, i int, list bool) (p nameAddrPos, next int, problem string) {
 	i = skipWS(s, i)
 	if i >= len(s) {
-		return "", i, "empty value"
+		return p, i, "empty value"
 	}
 	start := i
 	switch {
 	case s[i] == '"':
 		q := scanQuoted(s, i)
 		if q < 0 {
-			return "", i, "unterminated quoted display name"
+			return p, i, "unterminated quoted display name"
 		}
-		n.Display = s[i:q]
+		p.disp, p.dispEnd = i, q
 		i = skipWS(s, q)
 		if i >= len(s) || s[i] != '<' {
-			return "", i, "display name without <URI>"
+			return p, i, "display name without <URI>"
 		}
 	case s[i] != '<':
 		// Either display-name tokens followed by <URI>, or an addr-spec.
@@ -144,7 +161,11 @@ func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, prob
 			}
 			j = skipWS(s, k)
 			if j < len(s) && s[j] == '<' {
-				n.Display = trimWS(s[i:j])
+				e := j
+				for e > i && isWS(s[e-1]) {
+					e--
+				}
+				p.disp, p.dispEnd = i, e
 				i = j
 				break
 			}
@@ -154,23 +175,12 @@ func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, prob
 		}
 	}
 	if i < len(s) && s[i] == '<' {
-		// The fast path finds the '>' as it parses; the full parser
-		// needs the URI cut out first.
-		if end, ok := n.URI.parseSIPPrefix(s[i+1:]); ok && i+1+end < len(s) && s[i+1+end] == '>' {
-			i += end + 2
-		} else {
-			n.URI = URI{}
-			gt := strings.IndexByte(s[i:], '>')
-			if gt < 0 {
-				return "", i, "missing '>'"
-			}
-			gt += i
-			if err := n.URI.parseFull(s[i+1 : gt]); err != nil {
-				return "", i, uriProblem(err)
-			}
-			i = gt + 1
+		end, prob := validURIPrefix(s[i+1:], '>')
+		if prob != "" {
+			return p, i, prob
 		}
-		n.Bracket = true
+		p.uri, p.uriEnd, p.bracket = i+1, i+1+end, true
+		i += end + 2
 	} else {
 		i = start
 		// addr-spec: RFC 3261 §20 says a URI holding ',', ';' or '?'
@@ -180,31 +190,34 @@ func (n *NameAddr) parse(s string, i int, list bool) (tag string, next int, prob
 		j := i
 		for j < len(s) && s[j] != ';' && s[j] != ',' && !isWS(s[j]) {
 			if s[j] == '?' {
-				return "", j, "URI with headers must be enclosed in <>"
+				return p, j, "URI with headers must be enclosed in <>"
 			}
 			j++
 		}
 		if j < len(s) && s[j] == ',' && !list {
-			return "", j, "more than one value"
+			return p, j, "more than one value"
 		}
 		if s[i:j] == "*" {
-			n.Wildcard = true
-		} else {
-			if err := n.URI.parse(s[i:j]); err != nil {
-				return "", i, uriProblem(err)
-			}
+			p.wildcard = true
+		} else if _, prob := validURIPrefix(s[i:j], 0); prob != "" {
+			return p, i, prob
 		}
+		p.uri, p.uriEnd = i, j
 		i = j
 	}
-	end, tag, prob := scanParamsFind(s, i, "tag")
+	end, ts, te, prob := scanParamsFind(s, i, "tag")
 	if prob != "" {
-		return "", end, prob
+		return p, end, prob
 	}
-	n.Params = Params(trimWS(s[i:end]))
 	if end < len(s) && !list {
-		return "", end, "more than one value"
+		return p, end, "more than one value"
 	}
-	return tag, end, ""
+	ps, pe := skipWS(s, i), end
+	for pe > ps && isWS(s[pe-1]) {
+		pe--
+	}
+	p.params, p.paramsEnd, p.tag, p.tagEnd = ps, pe, ts, te
+	return p, end, ""
 }
 
 func uriProblem(err error) string {
@@ -239,6 +252,16 @@ type CSeq struct {
 func (c CSeq) String() string { return strconv.FormatUint(uint64(c.Seq), 10) + " " + c.Method }
 
 func parseCSeq(s string) (CSeq, string) {
+	seq, ms, me, prob := scanCSeq(s)
+	if prob != "" {
+		return CSeq{}, prob
+	}
+	return CSeq{Seq: seq, Method: s[ms:me]}, ""
+}
+
+// scanCSeq checks a CSeq value and returns the number and where the
+// method is.
+func scanCSeq(s string) (seq uint32, ms, me int, problem string) {
 	i := 0
 	for i < len(s) && isDigit(s[i]) {
 		i++
@@ -246,17 +269,17 @@ func parseCSeq(s string) (CSeq, string) {
 	n, ok := parseUint(s[:i], 1<<32-1)
 	if !ok {
 		if i == 0 {
-			return CSeq{}, "missing sequence number"
+			return 0, 0, 0, "missing sequence number"
 		}
-		return CSeq{}, "sequence number out of range"
+		return 0, 0, 0, "sequence number out of range"
 	}
 	j := skipWS(s, i)
 	if j == i {
-		return CSeq{}, "missing method"
+		return 0, 0, 0, "missing method"
 	}
 	k := scanToken(s, j)
 	if k == j || k != len(s) {
-		return CSeq{}, "malformed method"
+		return 0, 0, 0, "malformed method"
 	}
-	return CSeq{Seq: uint32(n), Method: s[j:k]}, ""
+	return uint32(n), j, k, ""
 }

@@ -90,7 +90,7 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 		return nil, err
 	}
 	m.buf = data
-	m.start = line
+	m.startN = uint32(len(line))
 	bad, err := m.parseHeaders(s, eol+1, l, stream)
 	if err != nil {
 		return nil, err
@@ -114,8 +114,8 @@ func (r *Request) parseRequestLine(line string) error {
 	if sp1 <= 0 {
 		return perr(ErrBadStartLine, "", "malformed request line")
 	}
-	r.method = line[:sp1]
-	if !isTokenString(r.method) {
+	r.method = span{0, uint32(sp1)}
+	if !isTokenString(line[:sp1]) {
 		return perr(ErrBadStartLine, "", "malformed method")
 	}
 	rest := line[sp1+1:]
@@ -146,16 +146,18 @@ func (r *Request) parseRequestLine(line string) error {
 	if uri[0] == '<' {
 		return perr(ErrBadURI, "", "Request-URI enclosed in <>")
 	}
-	u, err := ParseURI(uri)
-	if err != nil {
-		return perr(ErrBadURI, "", "bad Request-URI: "+uriProblem(err))
+	if _, end, ok := scanSIPURI(uri); !ok || end != len(uri) {
+		var u URI
+		if err := u.parseFull(uri); err != nil {
+			return perr(ErrBadURI, "", "bad Request-URI: "+uriProblem(err))
+		}
+		if u.Headers != "" {
+			// RFC 3261 §19.1.1: headers are not allowed in a
+			// Request-URI (RFC 4475 escruri).
+			return perr(ErrBadURI, "", "headers in Request-URI")
+		}
 	}
-	if u.Headers != "" {
-		// RFC 3261 §19.1.1: headers are not allowed in a Request-URI
-		// (RFC 4475 escruri).
-		return perr(ErrBadURI, "", "headers in Request-URI")
-	}
-	r.uri = uri
+	r.uri = span{uint32(sp1 + 1), uint32(len(uri))}
 	return nil
 }
 
@@ -183,7 +185,7 @@ func (r *Response) parseStatusLine(line string) error {
 	}
 	r.code = int(code)
 	if j < len(line) {
-		r.reason = line[j+1:]
+		r.reason = span{uint32(j + 1), uint32(len(line) - j - 1)}
 	}
 	return nil
 }
@@ -206,7 +208,7 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 		h := &hdrs[j]
 		if eagerKinds&(1<<h.kind) != 0 {
 			vs := int(h.off) + int(h.valOff)
-			if bad = m.parseEager(h.kind, s[vs:vs+int(h.valN)], &seen); bad != nil {
+			if bad = m.parseEager(h.kind, s[vs:vs+int(h.valN)], uint32(vs), &seen); bad != nil {
 				break
 			}
 		}
@@ -301,18 +303,19 @@ const eagerKinds = 1<<KindVia | 1<<KindContact | 1<<KindFrom | 1<<KindTo | 1<<Ki
 
 // parseEager checks the headers every layer needs, keeps the values read
 // on every message, and checks that the single-valued ones appear once
-// (RFC 3261 §7.3.1, §20; RFC 4475 multi01, mcl01).
-func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
+// (RFC 3261 §7.3.1, §20; RFC 4475 multi01, mcl01). base is where v starts
+// in the buffer (with extBit for an edited header), for the spans kept.
+func (m *message) parseEager(k HeaderKind, v string, base uint32, seen *uint64) error {
+	at := func(from, to int) span { return span{base + uint32(from), uint32(to - from)} }
 	switch k {
 	case KindVia:
 		for i := 0; ; {
-			var via Via
-			next, prob := via.parse(v, i)
+			p, next, prob := scanVia(v, i)
 			if prob != "" {
 				return headerErr("Via", prob)
 			}
 			if m.nvia == 0 {
-				m.branch = via.Branch
+				m.branch = at(p.branch, p.branchEnd)
 			}
 			m.nvia++
 			if next >= len(v) {
@@ -322,8 +325,7 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		}
 	case KindContact:
 		for i := 0; ; {
-			var n NameAddr
-			_, next, prob := n.parse(v, i, true)
+			_, next, prob := scanNameAddr(v, i, true)
 			if prob != "" {
 				return headerErr("Contact", prob)
 			}
@@ -343,15 +345,14 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 	*seen |= 1 << k
 	switch k {
 	case KindFrom, KindTo:
-		var n NameAddr
-		tag, _, prob := n.parse(v, 0, false)
+		p, _, prob := scanNameAddr(v, 0, false)
 		if prob != "" {
 			return headerErr(canonicalNames[k], prob)
 		}
 		if k == KindFrom {
-			m.fromTag = tag
+			m.fromTag = at(p.tag, p.tagEnd)
 		} else {
-			m.toTag = tag
+			m.toTag = at(p.tag, p.tagEnd)
 		}
 	case KindCallID:
 		// callid = word [ "@" word ] (RFC 3261 §25.1)
@@ -368,13 +369,13 @@ func (m *message) parseEager(k HeaderKind, v string, seen *uint64) error {
 		if i != len(v) {
 			return headerErr("Call-ID", "malformed")
 		}
-		m.callID = v
+		m.callID = at(0, len(v))
 	case KindCSeq:
-		c, prob := parseCSeq(v)
+		seq, ms, me, prob := scanCSeq(v)
 		if prob != "" {
 			return headerErr("CSeq", prob)
 		}
-		m.cseq, m.cseqMethod = c.Seq, c.Method
+		m.cseq, m.cseqMethod = seq, at(ms, me)
 	case KindMaxForwards:
 		n, ok := parseUint(v, 255)
 		if !ok {
@@ -403,14 +404,10 @@ func (m *message) finishBody(s string, i int, stream bool) error {
 		n = rest
 	case n > rest:
 		// RFC 4475 clerr: over UDP the body must be complete.
-		m.body = m.buf[i:]
-		m.wire = s
+		m.body, m.wireN = span{uint32(i), uint32(rest)}, uint32(len(s))
 		return perr(ErrContentLength, "Content-Length", "larger than the body")
 	}
-	if n > 0 {
-		m.body = m.buf[i : i+n : i+n]
-	}
-	m.wire = s[:i+n]
+	m.body, m.wireN = span{uint32(i), uint32(n)}, uint32(i+n)
 	return nil
 }
 
@@ -422,7 +419,7 @@ func (r *Request) checkRequest() error {
 	if err := r.checkMandatory(); err != nil {
 		return err
 	}
-	if r.cseqMethod != r.method {
+	if r.str(r.cseqMethod) != r.Method() {
 		return perr(ErrMethodMismatch, "CSeq", "method does not match the request method")
 	}
 	return nil

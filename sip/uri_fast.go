@@ -3,18 +3,29 @@ package sip
 // The fast path for the URIs nearly every message carries: sip or sips,
 // an optional plain user part, a hostname or IPv4 address, an optional
 // port and plain parameters, without escapes, passwords, IPv6 references
-// or headers. It does in one function, with no calls but the host check,
-// what parseSIP does with several, and it stops at the first byte that is
-// not part of such a URI instead of requiring the exact string, so a
-// name-addr can use it to find its '>'. Anything else makes it report
-// false and the caller runs the full parser, which also gives the errors:
-// the fast path never accepts what the full parser would refuse, and
-// fills the same fields (FuzzParseURI checks both).
+// or headers. It stops at the first byte that is not part of such a URI
+// instead of requiring the exact string, so a name-addr can use it to
+// find its '>'. Anything else makes it report false and the caller runs
+// the full parser, which also gives the errors: the fast path never
+// accepts what the full parser would refuse, and yields the same fields
+// (FuzzParseURI checks both).
+//
+// It returns positions, not strings: Parse validates every URI of a
+// message eagerly, and storing strings would cost a write barrier per
+// field while the garbage collector runs.
 
-// parseSIPPrefix parses a sip/sips URI at the start of s into u (which
-// must be zero) and returns where it ends. ok is false when the URI is
-// not of the simple form.
-func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
+// sipURIPos locates the parts of a simple sip/sips URI in its text.
+type sipURIPos struct {
+	schemeEnd       int
+	user, userEnd   int // user == userEnd when there is no user part
+	host, hostEnd   int
+	port            int // 0 when absent
+	params, paramsEnd int
+}
+
+// scanSIPURI checks a simple sip/sips URI at the start of s and returns
+// where its parts are and where it ends.
+func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 	i := 0
 	switch {
 	case len(s) > 4 && s[3] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p':
@@ -22,9 +33,10 @@ func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
 	case len(s) > 5 && s[4] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p' && s[3]|0x20 == 's':
 		i = 5
 	default:
-		return 0, false
+		return p, 0, false
 	}
-	scheme := s[:i-1]
+	p.schemeEnd = i - 1
+	p.user, p.userEnd = i, i
 	// A user part, if the run of user characters ends at '@'. Host
 	// characters are user characters too, so when there is no '@' the
 	// run is read again as the host.
@@ -33,67 +45,95 @@ func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
 		switch s[j] {
 		case '@':
 			if j == i {
-				return 0, false
+				return p, 0, false
 			}
-			u.User = s[i:j]
+			p.userEnd = j
 			i = j + 1
 		case '%', ':':
 			// An escape, or a password or a port: if an '@' follows,
 			// leave it to the full parser.
 			for k := j; k < len(s) && s[k] != '>'; k++ {
 				if s[k] == '@' || s[k] == '%' {
-					*u = URI{}
-					return 0, false
+					return p, 0, false
 				}
 			}
 		}
 	}
 	h, ok := uriScanHost(s, i)
 	if !ok || h == i || h < len(s) && (s[h] == '[' || s[h] == '@') {
-		*u = URI{}
-		return 0, false
+		return p, 0, false
 	}
-	u.Scheme, u.Host = scheme, s[i:h]
+	p.host, p.hostEnd = i, h
 	i = h
 	if i < len(s) && s[i] == ':' {
 		j := i + 1
-		p := 0
+		port := 0
 		for j < len(s) && isDigit(s[j]) && j-i <= 5 {
-			p = p*10 + int(s[j]-'0')
+			port = port*10 + int(s[j]-'0')
 			j++
 		}
-		if p == 0 || p > 65535 || j < len(s) && isDigit(s[j]) {
-			*u = URI{}
-			return 0, false
+		if port == 0 || port > 65535 || j < len(s) && isDigit(s[j]) {
+			return p, 0, false
 		}
-		u.Port = p
+		p.port = port
 		i = j
 	}
-	if i < len(s) && s[i] == ';' {
-		ps := i
-		for i < len(s) && s[i] == ';' {
-			j := scanWhile(s, i+1, &uriClass, uriCParam)
+	p.params, p.paramsEnd = i, i
+	for i < len(s) && s[i] == ';' {
+		j := scanWhile(s, i+1, &uriClass, uriCParam)
+		if j == i+1 {
+			return p, 0, false
+		}
+		i = j
+		if i < len(s) && s[i] == '=' {
+			j = scanWhile(s, i+1, &uriClass, uriCParam)
 			if j == i+1 {
-				*u = URI{}
-				return 0, false
+				return p, 0, false
 			}
 			i = j
-			if i < len(s) && s[i] == '=' {
-				j = scanWhile(s, i+1, &uriClass, uriCParam)
-				if j == i+1 {
-					*u = URI{}
-					return 0, false
-				}
-				i = j
-			}
 		}
-		u.Params = Params(s[ps:i])
 	}
+	p.paramsEnd = i
 	if i < len(s) && (s[i] == '%' || s[i] == '?' || uriClass[s[i]]&(uriCUser|uriCParam|uriCHost) != 0) {
 		// An escape, headers, or a character the full parser may
 		// still take: let it decide.
-		*u = URI{}
+		return p, 0, false
+	}
+	return p, i, true
+}
+
+// parseSIPPrefix is scanSIPURI filling u (which must be zero).
+func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
+	p, end, ok := scanSIPURI(s)
+	if !ok {
 		return 0, false
 	}
-	return i, true
+	u.Scheme, u.Host, u.Port = s[:p.schemeEnd], s[p.host:p.hostEnd], p.port
+	if p.userEnd > p.user {
+		u.User = s[p.user:p.userEnd]
+	}
+	if p.paramsEnd > p.params {
+		u.Params = Params(s[p.params:p.paramsEnd])
+	}
+	return end, true
+}
+
+// validURIPrefix checks the URI at the start of s without keeping
+// anything, and returns where it ends; stop is the byte that must follow
+// it ('>' inside a name-addr), or 0 when it must run to the end of s.
+func validURIPrefix(s string, stop byte) (end int, problem string) {
+	if _, end, ok := scanSIPURI(s); ok && (stop == 0 && end == len(s) || end < len(s) && s[end] == stop) {
+		return end, ""
+	}
+	end = len(s)
+	if stop != 0 {
+		if end = indexOf(s, stop); end < 0 {
+			return 0, "missing '" + string(stop) + "'"
+		}
+	}
+	var u URI
+	if err := u.parseFull(s[:end]); err != nil {
+		return 0, uriProblem(err)
+	}
+	return end, ""
 }

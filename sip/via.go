@@ -88,49 +88,68 @@ func (v Via) String() string { return string(v.AppendTo(nil)) }
 // parseVia parses one via-parm starting at s[i] and returns the index
 // where it ends (at a ',' or the end of s).
 func parseVia(s string, i int) (v Via, next int, problem string) {
-	next, problem = v.parse(s, i)
-	return v, next, problem
+	p, next, problem := scanVia(s, i)
+	if problem != "" {
+		return v, next, problem
+	}
+	v.Protocol, v.Version = s[p.proto:p.protoEnd], s[p.ver:p.verEnd]
+	v.Transport = s[p.transport:p.transportEnd]
+	v.Host, v.Port = s[p.host:p.hostEnd], p.port
+	v.Params = Params(s[p.params:p.paramsEnd])
+	v.Branch = s[p.branch:p.branchEnd]
+	return v, next, ""
 }
 
-// parse fills v, which must be zero, in place (the struct is not copied
-// around: Parse runs this for every Via of every message).
-func (v *Via) parse(s string, i int) (next int, problem string) {
+// viaPos locates the parts of one via-parm in its header value.
+type viaPos struct {
+	proto, protoEnd         int
+	ver, verEnd             int
+	transport, transportEnd int
+	host, hostEnd, port     int
+	params, paramsEnd       int
+	branch, branchEnd       int
+}
+
+// scanVia checks the via-parm at s[i] and returns where its parts are and
+// where it ends (at a ',' or the end of s). It keeps positions, not
+// strings, as Parse checks every Via of every message.
+func scanVia(s string, i int) (p viaPos, next int, problem string) {
 	i = skipWS(s, i)
 	if len(s)-i > 8 && s[i:i+8] == "SIP/2.0/" {
 		// Fast path for the protocol every Via has.
-		v.Protocol, v.Version = s[i:i+3], s[i+4:i+7]
+		p.proto, p.protoEnd, p.ver, p.verEnd = i, i+3, i+4, i+7
 		i += 8
 	} else {
 		j := scanToken(s, i)
 		if j == i {
-			return i, "missing protocol"
+			return p, i, "missing protocol"
 		}
-		v.Protocol = s[i:j]
+		p.proto, p.protoEnd = i, j
 		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-			return i, "malformed protocol"
+			return p, i, "malformed protocol"
 		}
 		i = skipWS(s, i+1)
 		if j = scanToken(s, i); j == i {
-			return i, "missing version"
+			return p, i, "missing version"
 		}
-		v.Version = s[i:j]
+		p.ver, p.verEnd = i, j
 		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-			return i, "malformed protocol"
+			return p, i, "malformed protocol"
 		}
 		i = skipWS(s, i+1)
 	}
 	j := scanToken(s, i)
 	if j == i {
-		return i, "missing transport"
+		return p, i, "missing transport"
 	}
-	v.Transport = s[i:j]
+	p.transport, p.transportEnd = i, j
 	if i = skipWS(s, j); i == j {
-		return i, "missing sent-by"
+		return p, i, "missing sent-by"
 	}
 	if j = scanHost(s, i); j < 0 {
-		return i, "malformed sent-by host"
+		return p, i, "malformed sent-by host"
 	}
-	v.Host = s[i:j]
+	p.host, p.hostEnd = i, j
 	i = skipWS(s, j)
 	if i < len(s) && s[i] == ':' {
 		i = skipWS(s, i+1)
@@ -138,20 +157,24 @@ func (v *Via) parse(s string, i int) (next int, problem string) {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		p, ok := parseUint(s[i:k], 65535)
-		if !ok || p == 0 {
-			return i, "malformed sent-by port"
+		port, ok := parseUint(s[i:k], 65535)
+		if !ok || port == 0 {
+			return p, i, "malformed sent-by port"
 		}
-		v.Port = int(p)
+		p.port = int(port)
 		i = k
 	}
-	end, branch, prob := scanParamsFind(s, i, "branch")
+	end, bs, be, prob := scanParamsFind(s, i, "branch")
 	if prob != "" {
-		return end, prob
+		return p, end, prob
 	}
-	v.Params = Params(trimWS(s[i:end]))
-	v.Branch = branch
-	return end, ""
+	// The params span without surrounding whitespace.
+	ps, pe := skipWS(s, i), end
+	for pe > ps && isWS(s[pe-1]) {
+		pe--
+	}
+	p.params, p.paramsEnd, p.branch, p.branchEnd = ps, pe, bs, be
+	return p, end, ""
 }
 
 // scanHost scans a sent-by host (hostname, IPv4address or IPv6reference,
