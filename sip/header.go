@@ -122,10 +122,88 @@ func (k HeaderKind) String() string {
 }
 
 // LookupKind returns the kind of a header name in any case, long or
-// compact, or KindOther. It runs for every header of every message, so it
-// picks the one or two candidates by length and first letter and compares
-// eight bytes at a time.
+// compact, or KindOther. It runs for every header of every message: the
+// canonical spellings are matched by a switch, other spellings by length
+// and first letter and a word-wise case-insensitive comparison.
 func LookupKind(name string) HeaderKind {
+	// Nearly every peer spells names canonically: a switch on constant
+	// strings compiles to length dispatch and inline word compares.
+	switch name {
+	case "Via":
+		return KindVia
+	case "From":
+		return KindFrom
+	case "To":
+		return KindTo
+	case "Call-ID":
+		return KindCallID
+	case "CSeq":
+		return KindCSeq
+	case "Max-Forwards":
+		return KindMaxForwards
+	case "Content-Length":
+		return KindContentLength
+	case "Contact":
+		return KindContact
+	case "Route":
+		return KindRoute
+	case "Record-Route":
+		return KindRecordRoute
+	case "Content-Type":
+		return KindContentType
+	case "Content-Encoding":
+		return KindContentEncoding
+	case "Expires":
+		return KindExpires
+	case "Min-Expires":
+		return KindMinExpires
+	case "Require":
+		return KindRequire
+	case "Proxy-Require":
+		return KindProxyRequire
+	case "Supported":
+		return KindSupported
+	case "Unsupported":
+		return KindUnsupported
+	case "Allow":
+		return KindAllow
+	case "Reason":
+		return KindReason
+	case "WWW-Authenticate":
+		return KindWWWAuthenticate
+	case "Proxy-Authenticate":
+		return KindProxyAuthenticate
+	case "Authorization":
+		return KindAuthorization
+	case "Proxy-Authorization":
+		return KindProxyAuthorization
+	case "Subject":
+		return KindSubject
+	case "Event":
+		return KindEvent
+	case "Allow-Events":
+		return KindAllowEvents
+	case "Refer-To":
+		return KindReferTo
+	case "Referred-By":
+		return KindReferredBy
+	case "Session-Expires":
+		return KindSessionExpires
+	case "Path":
+		return KindPath
+	case "User-Agent":
+		return KindUserAgent
+	case "Server":
+		return KindServer
+	case "Accept":
+		return KindAccept
+	case "Max-Breadth":
+		return KindMaxBreadth
+	case "Retry-After":
+		return KindRetryAfter
+	case "Timestamp":
+		return KindTimestamp
+	}
 	if len(name) <= 1 {
 		if len(name) == 0 {
 			return KindOther

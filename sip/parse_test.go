@@ -262,3 +262,23 @@ func TestParseNeverPanicsOnPrefixes(t *testing.T) {
 		_, _ = Parse(append([]byte(nil), data[:i]...))
 	}
 }
+
+// TestLookupKindSpellings checks every known name in canonical, lower,
+// upper and mixed case, its compact form, and near misses.
+func TestLookupKindSpellings(t *testing.T) {
+	for k := HeaderKind(1); k < kindCount; k++ {
+		n := canonicalNames[k]
+		mixed := []byte(strings.ToLower(n))
+		for i := 0; i < len(mixed); i += 2 {
+			mixed[i] = strings.ToUpper(string(mixed[i]))[0]
+		}
+		for _, v := range []string{n, strings.ToLower(n), strings.ToUpper(n), string(mixed)} {
+			eq(t, v, LookupKind(v), k)
+		}
+		for _, v := range []string{n[:len(n)-1], n + "x", "x" + n[1:], strings.Replace(n, "-", "_", 1)} {
+			if v != n && len(v) > 1 && LookupKind(v) == k {
+				t.Errorf("LookupKind(%q) = %v", v, k)
+			}
+		}
+	}
+}
