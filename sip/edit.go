@@ -48,7 +48,7 @@ func (m *message) newHdr(name, value string) hdr {
 	m.ext = append(m.ext, '\r', '\n')
 	return hdr{
 		off:    uint32(off) | extBit,
-		nameN:  uint16(len(name)),
+		nameN:  uint8(len(name)),
 		valOff: uint16(len(name) + 2),
 		valN:   uint16(len(value)),
 		rawN:   uint16(len(m.ext) - off),
@@ -91,7 +91,7 @@ func (m *message) reindex(k HeaderKind) {
 // kind k with the parser Parse uses, so edits cannot make a message that
 // would not parse.
 func checkValue(k HeaderKind, name, value string) error {
-	if len(name) > 1024 || len(value) > 8192 {
+	if len(name) > maxNameLen || len(value) > 8192 {
 		return &ParseError{Err: ErrInvalidHeaderEdit, Header: CanonicalName(name), Problem: "too long"}
 	}
 	if k == KindOther {

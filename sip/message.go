@@ -43,12 +43,16 @@ type Message interface {
 // holds no pointers and stays small.
 type hdr struct {
 	off    uint32 // start of the line
-	nameN  uint16
+	nameN  uint8  // names are at most 255 bytes (maxNameLen)
+	kind   HeaderKind
 	valOff uint16 // value start, relative to off
 	valN   uint16
 	rawN   uint16 // whole line with its terminator (and folded lines)
-	kind   HeaderKind
 }
+
+// maxNameLen bounds header names; 12-byte slots keep a message with 16
+// headers inside one 384-byte allocation.
+const maxNameLen = 255
 
 const extBit = 1 << 31
 

@@ -91,7 +91,7 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 	}
 	m.buf = data
 	m.startN = uint32(len(line))
-	bad, err := m.parseHeaders(s, eol+1, l, stream)
+	seen, bad, err := m.parseHeaders(s, eol+1, l, stream)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +99,9 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 		return msg, bad
 	}
 	if r, ok := msg.(*Request); ok {
-		err = r.checkRequest()
+		err = r.checkRequest(seen)
 	} else {
-		err = m.checkMandatory()
+		err = checkMandatory(seen)
 	}
 	if err != nil {
 		return msg, err
@@ -110,6 +110,13 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 }
 
 func (r *Request) parseRequestLine(line string) error {
+	// The common shape, "METHOD sip:simple-uri SIP/2.0", in one pass.
+	if sp1 := scanToken(line, 0); sp1 > 0 && sp1 < len(line) && line[sp1] == ' ' {
+		if _, end, ok := scanSIPURI(line[sp1+1:]); ok && line[sp1+1+end:] == " SIP/2.0" {
+			r.method, r.uri = span{0, uint32(sp1)}, span{uint32(sp1 + 1), uint32(end)}
+			return nil
+		}
+	}
 	sp1 := strings.IndexByte(line, ' ')
 	if sp1 <= 0 {
 		return perr(ErrBadStartLine, "", "malformed request line")
@@ -194,16 +201,15 @@ func (r *Response) parseStatusLine(line string) error {
 // eager headers and locates the body. A framing error (err) leaves no
 // usable message; a bad header value (bad) still leaves every header
 // split, so a 400 can be built from the message.
-func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err error) {
+func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (seen uint64, bad, err error) {
 	// Split first, then parse the eager headers: two small loops keep
 	// their variables in registers, one big one spills them.
 	hdrs, i, err := splitHeaders(s, i, m.hdrArr[:0], l, stream)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	m.hdrs = hdrs
 	m.maxForwards, m.contentLength = -1, -1
-	var seen uint64 // bit per single-valued kind already seen
 	for j := range hdrs {
 		h := &hdrs[j]
 		if eagerKinds&(1<<h.kind) != 0 {
@@ -216,7 +222,10 @@ func (m *message) parseHeaders(s string, i int, l Limits, stream bool) (bad, err
 	if err := m.finishBody(s, i, stream); err != nil && bad == nil {
 		bad = err
 	}
-	return bad, nil
+	if m.nvia > 0 {
+		seen |= 1 << KindVia
+	}
+	return seen, bad, nil
 }
 
 // splitHeaders splits the header section starting at s[i] into hdrs and
@@ -250,6 +259,9 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 		}
 		if n == start || c >= len(s) || s[c] != ':' {
 			return nil, i, perr(ErrBadHeader, "", "malformed header line")
+		}
+		if n-start > maxNameLen {
+			return nil, i, perr(ErrBadHeader, "", "header name too long")
 		}
 		// The header ends at the first line end not followed by
 		// whitespace (RFC 3261 §7.3.1 folding).
@@ -291,7 +303,7 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 		kind := LookupKind(s[start:n])
 		hdrs = append(hdrs, hdr{})
 		h := &hdrs[len(hdrs)-1]
-		h.off, h.nameN = uint32(start), uint16(n-start)
+		h.off, h.nameN = uint32(start), uint8(n-start)
 		h.valOff, h.valN = uint16(vs-start), uint16(ve-vs)
 		h.rawN, h.kind = uint16(end-start), kind
 	}
@@ -415,8 +427,8 @@ func (m *message) finishBody(s string, i int, stream bool) error {
 // §8.1.1, §8.2.2): the mandatory headers and a CSeq method equal to the
 // request method. Max-Forwards is not required, to accept RFC 2543
 // requests (RFC 4475 inv2543).
-func (r *Request) checkRequest() error {
-	if err := r.checkMandatory(); err != nil {
+func (r *Request) checkRequest(seen uint64) error {
+	if err := checkMandatory(seen); err != nil {
 		return err
 	}
 	if r.str(r.cseqMethod) != r.Method() {
@@ -425,10 +437,12 @@ func (r *Request) checkRequest() error {
 	return nil
 }
 
-func (m *message) checkMandatory() error {
-	var seen uint64
-	for i := range m.hdrs {
-		seen |= 1 << m.hdrs[i].kind
+// checkMandatory reports the first mandatory header missing from seen,
+// the kinds Parse found.
+func checkMandatory(seen uint64) error {
+	const mandatory = 1<<KindVia | 1<<KindFrom | 1<<KindTo | 1<<KindCallID | 1<<KindCSeq
+	if seen&mandatory == mandatory {
+		return nil
 	}
 	for _, k := range [...]HeaderKind{KindVia, KindFrom, KindTo, KindCallID, KindCSeq} {
 		if seen&(1<<k) == 0 {
