@@ -282,3 +282,13 @@ func TestLookupKindSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseHeaderNameTooLong: names are bounded (the header table keeps
+// their length in a byte), and a longer one is a clear 400.
+func TestParseHeaderNameTooLong(t *testing.T) {
+	msg := crlf(strings.Replace(basicInvite, "Contact:", "X-"+strings.Repeat("n", 300)+": v\nContact:", 1))
+	_, err := Parse(msg)
+	if !errors.Is(err, ErrBadHeader) || !strings.Contains(err.Error(), "header name too long") {
+		t.Fatalf("err = %v", err)
+	}
+}
