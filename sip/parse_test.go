@@ -288,7 +288,7 @@ func TestLookupKindSpellings(t *testing.T) {
 func TestParseHeaderNameTooLong(t *testing.T) {
 	msg := crlf(strings.Replace(basicInvite, "Contact:", "X-"+strings.Repeat("n", 300)+": v\nContact:", 1))
 	_, err := Parse(msg)
-	if !errors.Is(err, ErrBadHeader) || !strings.Contains(err.Error(), "header name too long") {
+	if pe, ok := err.(*ParseError); !ok || pe.Err != ErrBadHeader || pe.Problem != "header name too long" {
 		t.Fatalf("err = %v", err)
 	}
 }
