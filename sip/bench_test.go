@@ -45,7 +45,11 @@ func BenchmarkParseInviteRead(b *testing.B) {
 			b.Fatal(err)
 		}
 		v, _ := m.TopVia()
-		sinkStr = v.Branch; sinkStr = m.FromTag(); sinkStr = m.ToTag(); sinkStr = m.CallID(); sinkStr = m.CSeq().Method
+		sinkStr = v.Branch
+		sinkStr = m.FromTag()
+		sinkStr = m.ToTag()
+		sinkStr = m.CallID()
+		sinkStr = m.CSeq().Method
 	}
 }
 

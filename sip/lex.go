@@ -7,11 +7,11 @@ import "strings"
 // function here allocates.
 
 const (
-	cTok   = 1 << iota // RFC 3261 token
-	cWS                // SP, HTAB, and CR/LF inside a folded value
-	cAlnum             // ALPHA / DIGIT
-	cWord              // RFC 3261 word (Call-ID)
-	cCallID            // word characters but '@'
+	cTok    = 1 << iota // RFC 3261 token
+	cWS                 // SP, HTAB, and CR/LF inside a folded value
+	cAlnum              // ALPHA / DIGIT
+	cWord               // RFC 3261 word (Call-ID)
+	cCallID             // word characters but '@'
 )
 
 var charClass = func() (t [256]uint8) {

@@ -16,10 +16,10 @@ package sip
 
 // sipURIPos locates the parts of a simple sip/sips URI in its text.
 type sipURIPos struct {
-	schemeEnd       int
-	user, userEnd   int // user == userEnd when there is no user part
-	host, hostEnd   int
-	port            int // 0 when absent
+	schemeEnd         int
+	user, userEnd     int // user == userEnd when there is no user part
+	host, hostEnd     int
+	port              int // 0 when absent
 	params, paramsEnd int
 }
 

@@ -66,7 +66,11 @@ func BenchmarkParseRead(b *testing.B) {
 			}
 			v, _ := m.TopVia()
 			_ = 0
-			sinkS = v.Branch; sinkS = m.FromTag(); sinkS = m.ToTag(); sinkS = m.CallID(); sinkS = m.CSeq().Method
+			sinkS = v.Branch
+			sinkS = m.FromTag()
+			sinkS = m.ToTag()
+			sinkS = m.CallID()
+			sinkS = m.CSeq().Method
 		}
 	})
 	b.Run("sipgo", func(b *testing.B) {
