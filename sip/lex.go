@@ -39,7 +39,6 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
-func isToken(c byte) bool { return charClass[c]&cTok != 0 }
 func isWS(c byte) bool    { return charClass[c]&cWS != 0 }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

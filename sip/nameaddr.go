@@ -251,14 +251,6 @@ type CSeq struct {
 // String returns "Seq METHOD".
 func (c CSeq) String() string { return strconv.FormatUint(uint64(c.Seq), 10) + " " + c.Method }
 
-func parseCSeq(s string) (CSeq, string) {
-	seq, ms, me, prob := scanCSeq(s)
-	if prob != "" {
-		return CSeq{}, prob
-	}
-	return CSeq{Seq: seq, Method: s[ms:me]}, ""
-}
-
 // scanCSeq checks a CSeq value and returns the number and where the
 // method is.
 func scanCSeq(s string) (seq uint32, ms, me int, problem string) {
