@@ -108,7 +108,8 @@ func parseDeltaSeconds(v string) (uint32, bool) {
 // otherwise anything after the parameters is an error. The tag parameter
 // is returned on the way, for From and To.
 func parseNameAddr(s string, i int, list bool) (n NameAddr, tag string, next int, problem string) {
-	p, next, problem := scanNameAddr(s, i, list)
+	var p nameAddrPos
+	next, problem = scanNameAddr(&p, s, i, list)
 	if problem != "" {
 		return n, "", next, problem
 	}
@@ -131,25 +132,25 @@ type nameAddrPos struct {
 	bracket, wildcard bool
 }
 
-// scanNameAddr checks the name-addr or addr-spec with parameters at s[i]
-// and returns where its parts are and where it ends. It keeps positions,
+// scanNameAddr checks the name-addr or addr-spec with parameters at s[i],
+// fills p with where its parts are and returns where it ends. It keeps positions,
 // not strings, as Parse checks From, To and every Contact eagerly.
-func scanNameAddr(s string, i int, list bool) (p nameAddrPos, next int, problem string) {
+func scanNameAddr(p *nameAddrPos, s string, i int, list bool) (next int, problem string) {
 	i = skipWS(s, i)
 	if i >= len(s) {
-		return p, i, "empty value"
+		return i, "empty value"
 	}
 	start := i
 	switch {
 	case s[i] == '"':
 		q := scanQuoted(s, i)
 		if q < 0 {
-			return p, i, "unterminated quoted display name"
+			return i, "unterminated quoted display name"
 		}
 		p.disp, p.dispEnd = i, q
 		i = skipWS(s, q)
 		if i >= len(s) || s[i] != '<' {
-			return p, i, "display name without <URI>"
+			return i, "display name without <URI>"
 		}
 	case s[i] != '<':
 		// Either display-name tokens followed by <URI>, or an addr-spec.
@@ -177,7 +178,7 @@ func scanNameAddr(s string, i int, list bool) (p nameAddrPos, next int, problem 
 	if i < len(s) && s[i] == '<' {
 		end, prob := validURIPrefix(s[i+1:], '>')
 		if prob != "" {
-			return p, i, prob
+			return i, prob
 		}
 		p.uri, p.uriEnd, p.bracket = i+1, i+1+end, true
 		i += end + 2
@@ -190,34 +191,34 @@ func scanNameAddr(s string, i int, list bool) (p nameAddrPos, next int, problem 
 		j := i
 		for j < len(s) && s[j] != ';' && s[j] != ',' && !isWS(s[j]) {
 			if s[j] == '?' {
-				return p, j, "URI with headers must be enclosed in <>"
+				return j, "URI with headers must be enclosed in <>"
 			}
 			j++
 		}
 		if j < len(s) && s[j] == ',' && !list {
-			return p, j, "more than one value"
+			return j, "more than one value"
 		}
 		if s[i:j] == "*" {
 			p.wildcard = true
 		} else if _, prob := validURIPrefix(s[i:j], 0); prob != "" {
-			return p, i, prob
+			return i, prob
 		}
 		p.uri, p.uriEnd = i, j
 		i = j
 	}
 	end, ts, te, prob := scanParamsFind(s, i, "tag")
 	if prob != "" {
-		return p, end, prob
+		return end, prob
 	}
 	if end < len(s) && !list {
-		return p, end, "more than one value"
+		return end, "more than one value"
 	}
 	ps, pe := skipWS(s, i), end
 	for pe > ps && isWS(s[pe-1]) {
 		pe--
 	}
 	p.params, p.paramsEnd, p.tag, p.tagEnd = ps, pe, ts, te
-	return p, end, ""
+	return end, ""
 }
 
 func uriProblem(err error) string {

@@ -112,7 +112,8 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 func (r *Request) parseRequestLine(line string) error {
 	// The common shape, "METHOD sip:simple-uri SIP/2.0", in one pass.
 	if sp1 := scanToken(line, 0); sp1 > 0 && sp1 < len(line) && line[sp1] == ' ' {
-		if _, end, ok := scanSIPURI(line[sp1+1:]); ok && line[sp1+1+end:] == " SIP/2.0" {
+		var p sipURIPos
+		if end, ok := scanSIPURI(&p, line[sp1+1:]); ok && line[sp1+1+end:] == " SIP/2.0" {
 			r.method, r.uri = span{0, uint32(sp1)}, span{uint32(sp1 + 1), uint32(end)}
 			return nil
 		}
@@ -153,7 +154,8 @@ func (r *Request) parseRequestLine(line string) error {
 	if uri[0] == '<' {
 		return perr(ErrBadURI, "", "Request-URI enclosed in <>")
 	}
-	if _, end, ok := scanSIPURI(uri); !ok || end != len(uri) {
+	var p sipURIPos
+	if end, ok := scanSIPURI(&p, uri); !ok || end != len(uri) {
 		var u URI
 		if err := u.parseFull(uri); err != nil {
 			return perr(ErrBadURI, "", "bad Request-URI: "+uriProblem(err))
@@ -322,7 +324,8 @@ func (m *message) parseEager(k HeaderKind, v string, base uint32, seen *uint64) 
 	switch k {
 	case KindVia:
 		for i := 0; ; {
-			p, next, prob := scanVia(v, i)
+			var p viaPos
+			next, prob := scanVia(&p, v, i)
 			if prob != "" {
 				return headerErr("Via", prob)
 			}
@@ -337,7 +340,8 @@ func (m *message) parseEager(k HeaderKind, v string, base uint32, seen *uint64) 
 		}
 	case KindContact:
 		for i := 0; ; {
-			_, next, prob := scanNameAddr(v, i, true)
+			var p nameAddrPos
+			next, prob := scanNameAddr(&p, v, i, true)
 			if prob != "" {
 				return headerErr("Contact", prob)
 			}
@@ -357,7 +361,8 @@ func (m *message) parseEager(k HeaderKind, v string, base uint32, seen *uint64) 
 	*seen |= 1 << k
 	switch k {
 	case KindFrom, KindTo:
-		p, _, prob := scanNameAddr(v, 0, false)
+		var p nameAddrPos
+		_, prob := scanNameAddr(&p, v, 0, false)
 		if prob != "" {
 			return headerErr(canonicalNames[k], prob)
 		}

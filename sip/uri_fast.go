@@ -23,9 +23,9 @@ type sipURIPos struct {
 	params, paramsEnd int
 }
 
-// scanSIPURI checks a simple sip/sips URI at the start of s and returns
-// where its parts are and where it ends.
-func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
+// scanSIPURI checks a simple sip/sips URI at the start of s, fills p
+// with where its parts are and returns where it ends.
+func scanSIPURI(p *sipURIPos, s string) (end int, ok bool) {
 	i := 0
 	switch {
 	case len(s) > 4 && s[3] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p':
@@ -33,7 +33,7 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 	case len(s) > 5 && s[4] == ':' && s[0]|0x20 == 's' && s[1]|0x20 == 'i' && s[2]|0x20 == 'p' && s[3]|0x20 == 's':
 		i = 5
 	default:
-		return p, 0, false
+		return 0, false
 	}
 	p.schemeEnd = i - 1
 	p.user, p.userEnd = i, i
@@ -45,7 +45,7 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 		switch s[j] {
 		case '@':
 			if j == i {
-				return p, 0, false
+				return 0, false
 			}
 			p.userEnd = j
 			i = j + 1
@@ -54,14 +54,14 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 			// leave it to the full parser.
 			for k := j; k < len(s) && s[k] != '>'; k++ {
 				if s[k] == '@' || s[k] == '%' {
-					return p, 0, false
+					return 0, false
 				}
 			}
 		}
 	}
 	h, ok := uriScanHost(s, i)
 	if !ok || h == i || h < len(s) && (s[h] == '[' || s[h] == '@') {
-		return p, 0, false
+		return 0, false
 	}
 	p.host, p.hostEnd = i, h
 	i = h
@@ -73,7 +73,7 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 			j++
 		}
 		if port == 0 || port > 65535 || j < len(s) && isDigit(s[j]) {
-			return p, 0, false
+			return 0, false
 		}
 		p.port = port
 		i = j
@@ -82,13 +82,13 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 	for i < len(s) && s[i] == ';' {
 		j := scanWhile(s, i+1, &uriClass, uriCParam)
 		if j == i+1 {
-			return p, 0, false
+			return 0, false
 		}
 		i = j
 		if i < len(s) && s[i] == '=' {
 			j = scanWhile(s, i+1, &uriClass, uriCParam)
 			if j == i+1 {
-				return p, 0, false
+				return 0, false
 			}
 			i = j
 		}
@@ -97,14 +97,15 @@ func scanSIPURI(s string) (p sipURIPos, end int, ok bool) {
 	if i < len(s) && (s[i] == '%' || s[i] == '?' || uriClass[s[i]]&(uriCUser|uriCParam|uriCHost) != 0) {
 		// An escape, headers, or a character the full parser may
 		// still take: let it decide.
-		return p, 0, false
+		return 0, false
 	}
-	return p, i, true
+	return i, true
 }
 
 // parseSIPPrefix is scanSIPURI filling u (which must be zero).
 func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
-	p, end, ok := scanSIPURI(s)
+	var p sipURIPos
+	end, ok = scanSIPURI(&p, s)
 	if !ok {
 		return 0, false
 	}
@@ -122,7 +123,8 @@ func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
 // anything, and returns where it ends; stop is the byte that must follow
 // it ('>' inside a name-addr), or 0 when it must run to the end of s.
 func validURIPrefix(s string, stop byte) (end int, problem string) {
-	if _, end, ok := scanSIPURI(s); ok && (stop == 0 && end == len(s) || end < len(s) && s[end] == stop) {
+	var p sipURIPos
+	if end, ok := scanSIPURI(&p, s); ok && (stop == 0 && end == len(s) || end < len(s) && s[end] == stop) {
 		return end, ""
 	}
 	end = len(s)

@@ -88,7 +88,8 @@ func (v Via) String() string { return string(v.AppendTo(nil)) }
 // parseVia parses one via-parm starting at s[i] and returns the index
 // where it ends (at a ',' or the end of s).
 func parseVia(s string, i int) (v Via, next int, problem string) {
-	p, next, problem := scanVia(s, i)
+	var p viaPos
+	next, problem = scanVia(&p, s, i)
 	if problem != "" {
 		return v, next, problem
 	}
@@ -110,10 +111,11 @@ type viaPos struct {
 	branch, branchEnd       int
 }
 
-// scanVia checks the via-parm at s[i] and returns where its parts are and
-// where it ends (at a ',' or the end of s). It keeps positions, not
-// strings, as Parse checks every Via of every message.
-func scanVia(s string, i int) (p viaPos, next int, problem string) {
+// scanVia checks the via-parm at s[i], fills p with where its parts are
+// and returns where it ends (at a ',' or the end of s). It keeps
+// positions, not strings, as Parse checks every Via of every message, and
+// fills the caller's p rather than returning a struct to be copied.
+func scanVia(p *viaPos, s string, i int) (next int, problem string) {
 	i = skipWS(s, i)
 	if len(s)-i > 8 && s[i:i+8] == "SIP/2.0/" {
 		// Fast path for the protocol every Via has.
@@ -122,32 +124,32 @@ func scanVia(s string, i int) (p viaPos, next int, problem string) {
 	} else {
 		j := scanToken(s, i)
 		if j == i {
-			return p, i, "missing protocol"
+			return i, "missing protocol"
 		}
 		p.proto, p.protoEnd = i, j
 		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-			return p, i, "malformed protocol"
+			return i, "malformed protocol"
 		}
 		i = skipWS(s, i+1)
 		if j = scanToken(s, i); j == i {
-			return p, i, "missing version"
+			return i, "missing version"
 		}
 		p.ver, p.verEnd = i, j
 		if i = skipWS(s, j); i >= len(s) || s[i] != '/' {
-			return p, i, "malformed protocol"
+			return i, "malformed protocol"
 		}
 		i = skipWS(s, i+1)
 	}
 	j := scanToken(s, i)
 	if j == i {
-		return p, i, "missing transport"
+		return i, "missing transport"
 	}
 	p.transport, p.transportEnd = i, j
 	if i = skipWS(s, j); i == j {
-		return p, i, "missing sent-by"
+		return i, "missing sent-by"
 	}
 	if j = scanHost(s, i); j < 0 {
-		return p, i, "malformed sent-by host"
+		return i, "malformed sent-by host"
 	}
 	p.host, p.hostEnd = i, j
 	i = skipWS(s, j)
@@ -159,14 +161,14 @@ func scanVia(s string, i int) (p viaPos, next int, problem string) {
 		}
 		port, ok := parseUint(s[i:k], 65535)
 		if !ok || port == 0 {
-			return p, i, "malformed sent-by port"
+			return i, "malformed sent-by port"
 		}
 		p.port = int(port)
 		i = k
 	}
 	end, bs, be, prob := scanParamsFind(s, i, "branch")
 	if prob != "" {
-		return p, end, prob
+		return end, prob
 	}
 	// The params span without surrounding whitespace.
 	ps, pe := skipWS(s, i), end
@@ -174,7 +176,7 @@ func scanVia(s string, i int) (p viaPos, next int, problem string) {
 		pe--
 	}
 	p.params, p.paramsEnd, p.branch, p.branchEnd = ps, pe, bs, be
-	return p, end, ""
+	return end, ""
 }
 
 // scanHost scans a sent-by host (hostname, IPv4address or IPv6reference,
