@@ -126,8 +126,19 @@ func (k HeaderKind) String() string {
 // canonical spellings are matched by a switch, other spellings by length
 // and first letter and a word-wise case-insensitive comparison.
 func LookupKind(name string) HeaderKind {
-	// Nearly every peer spells names canonically: a switch on constant
-	// strings compiles to length dispatch and inline word compares.
+	if k := canonicalKind(name); k != KindOther {
+		return k
+	}
+	return foldedKind(name)
+}
+
+// canonicalKind recognises the names as RFC 3261 spells them, and the
+// compact forms. Nearly every peer spells names so, and a switch on
+// constant strings compiles to length dispatch and inline word compares.
+func canonicalKind(name string) HeaderKind {
+	if len(name) == 1 {
+		return compactKinds[name[0]]
+	}
 	switch name {
 	case "Via":
 		return KindVia
@@ -204,13 +215,13 @@ func LookupKind(name string) HeaderKind {
 	case "Timestamp":
 		return KindTimestamp
 	}
-	if len(name) <= 1 {
-		if len(name) == 0 {
-			return KindOther
-		}
-		return compactKinds[name[0]]
-	}
-	if len(name) >= len(kindIndex) {
+	return KindOther
+}
+
+// foldedKind recognises the long names in any case. name must be a token
+// (see foldedEqual).
+func foldedKind(name string) HeaderKind {
+	if len(name) <= 1 || len(name) >= len(kindIndex) {
 		return KindOther
 	}
 	c := name[0] & 31 // the same for both cases of a letter

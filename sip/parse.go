@@ -252,18 +252,28 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 				return hdrs, i + 2, nil
 			}
 		}
-		// Name: a token, optional whitespace, ':'.
+		// Name: a token, optional whitespace, ':'. The colon is found
+		// first; a canonically spelled known name then needs no byte by
+		// byte check, any other name is checked to be a token.
 		start := i
-		n := scanToken(s, i)
-		c := n
-		for c < len(s) && (s[c] == ' ' || s[c] == '\t') {
-			c++
-		}
-		if n == start || c >= len(s) || s[c] != ':' {
+		c := strings.IndexByte(s[i:], ':')
+		if c < 0 {
 			return nil, i, perr(ErrBadHeader, "", "malformed header line")
 		}
-		if n-start > maxNameLen {
-			return nil, i, perr(ErrBadHeader, "", "header name too long")
+		c += i
+		n := c
+		for n > start && (s[n-1] == ' ' || s[n-1] == '\t') {
+			n--
+		}
+		kind := canonicalKind(s[start:n])
+		if kind == KindOther {
+			if n == start || scanToken(s, start) != n {
+				return nil, i, perr(ErrBadHeader, "", "malformed header line")
+			}
+			if n-start > maxNameLen {
+				return nil, i, perr(ErrBadHeader, "", "header name too long")
+			}
+			kind = foldedKind(s[start:n])
 		}
 		// The header ends at the first line end not followed by
 		// whitespace (RFC 3261 §7.3.1 folding).
@@ -302,7 +312,6 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 		// Fields are stored one by one into the slot: building the
 		// struct on the stack and copying it made the CPU wait on a
 		// 16-byte load from several smaller stores (store forwarding).
-		kind := LookupKind(s[start:n])
 		hdrs = append(hdrs, hdr{})
 		h := &hdrs[len(hdrs)-1]
 		h.off, h.nameN = uint32(start), uint8(n-start)
