@@ -200,7 +200,7 @@ func scanNameAddr(p *nameAddrPos, s string, i int, list bool) (next int, problem
 		}
 		if s[i:j] == "*" {
 			p.wildcard = true
-		} else if _, prob := validURIPrefix(s[i:j], 0); prob != "" {
+		} else if _, prob := validURIPrefix(s[i:j], toEnd); prob != "" {
 			return i, prob
 		}
 		p.uri, p.uriEnd = i, j

@@ -102,6 +102,10 @@ func scanSIPURI(p *sipURIPos, s string) (end int, ok bool) {
 	return i, true
 }
 
+// toEnd tells validURIPrefix that the URI must fill the string (a byte
+// value cannot serve: a NUL is a byte like any other).
+const toEnd = -1
+
 // parseSIPPrefix is scanSIPURI filling u (which must be zero).
 func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
 	var p sipURIPos
@@ -121,16 +125,16 @@ func (u *URI) parseSIPPrefix(s string) (end int, ok bool) {
 
 // validURIPrefix checks the URI at the start of s without keeping
 // anything, and returns where it ends; stop is the byte that must follow
-// it ('>' inside a name-addr), or 0 when it must run to the end of s.
-func validURIPrefix(s string, stop byte) (end int, problem string) {
+// it ('>' inside a name-addr), or toEnd when it must run to the end of s.
+func validURIPrefix(s string, stop int) (end int, problem string) {
 	var p sipURIPos
-	if end, ok := scanSIPURI(&p, s); ok && (stop == 0 && end == len(s) || end < len(s) && s[end] == stop) {
+	if end, ok := scanSIPURI(&p, s); ok && (stop == toEnd && end == len(s) || end < len(s) && int(s[end]) == stop) {
 		return end, ""
 	}
 	end = len(s)
-	if stop != 0 {
-		if end = indexOf(s, stop); end < 0 {
-			return 0, "missing '" + string(stop) + "'"
+	if stop != toEnd {
+		if end = indexOf(s, byte(stop)); end < 0 {
+			return 0, "missing '" + string(rune(stop)) + "'"
 		}
 	}
 	var u URI
