@@ -7,11 +7,12 @@ import "strings"
 // function here allocates.
 
 const (
-	cTok    = 1 << iota // RFC 3261 token
-	cWS                 // SP, HTAB, and CR/LF inside a folded value
-	cAlnum              // ALPHA / DIGIT
-	cWord               // RFC 3261 word (Call-ID)
-	cCallID             // word characters but '@'
+	cTok        = 1 << iota // RFC 3261 token
+	cWS                     // SP, HTAB, and CR/LF inside a folded value
+	cAlnum                  // ALPHA / DIGIT
+	cWord                   // RFC 3261 word (Call-ID)
+	cCallID                 // word characters but '@'
+	cParamValue             // token characters and ':' (a bare IPv6 received)
 )
 
 var charClass = func() (t [256]uint8) {
@@ -34,6 +35,9 @@ var charClass = func() (t [256]uint8) {
 	for c := range t {
 		if t[c]&cWord != 0 {
 			t[c] |= cCallID
+		}
+		if t[c]&cTok != 0 || c == ':' {
+			t[c] |= cParamValue
 		}
 	}
 	return t
@@ -299,7 +303,10 @@ func scanParamsFind(s string, i int, want string) (end, fs, fe int, err string) 
 				}
 				i = k + 1
 			default:
-				k := scanToken(s, i)
+				// gen-value is a token or a host; RFC 3261 lets received
+				// carry a bare IPv6address, and RFC 5118 §4.5 asks
+				// elements to accept it, so ':' is taken too.
+				k := scanWhile(s, i, &charClass, cParamValue)
 				if k == i {
 					return i, 0, 0, "empty parameter value"
 				}
