@@ -75,32 +75,9 @@ func authKnownIndex(names []string, name string) int {
 // the data is kept whole in a single AuthParam with an empty Name, since
 // this package has no business rejecting a scheme it does not know.
 func ParseChallenge(value string) (Challenge, error) {
-	const hdr = "WWW-Authenticate"
-	value = trimWS(value)
-	scheme, start, problem := scanAuthScheme(value)
-	if problem != "" {
-		return Challenge{}, headerErr(hdr, problem)
-	}
-	c := Challenge{Scheme: scheme}
-	var seen uint32
-	for i := start; i < len(value) && problem == ""; {
-		var name, raw string
-		name, raw, i, problem = nextAuthParam(value, i)
-		if problem != "" {
-			break
-		}
-		k := authKnownIndex(challengeNames[:], name)
-		if k < 0 {
-			c.Params, problem = addAuthParam(c.Params, name, raw)
-			continue
-		}
-		if seen&(1<<k) != 0 {
-			problem = "duplicate " + challengeNames[k] + " parameter"
-			break
-		}
-		seen |= 1 << k
-		v := Unquote(raw)
-		switch challengeNames[k] {
+	var c Challenge
+	err := parseAuth(value, "WWW-Authenticate", challengeNames[:], &c.Scheme, &c.Params, func(name, v string) string {
+		switch name {
 		case "realm":
 			c.Realm = v
 		case "nonce":
@@ -118,12 +95,13 @@ func ParseChallenge(value string) (Challenge, error) {
 			// means false, so an odd value is not an error.
 			c.Stale = equalFold(v, "true")
 		}
+		return ""
+	})
+	if err != nil {
+		return Challenge{}, err
 	}
-	if problem != "" {
-		if equalFold(scheme, "Digest") {
-			return Challenge{}, headerErr(hdr, problem)
-		}
-		return Challenge{Scheme: scheme, Params: []AuthParam{{Value: value[start:]}}}, nil
+	if c.Params != nil && c.Params[0].Name == "" {
+		return Challenge{Scheme: c.Scheme, Params: c.Params}, nil
 	}
 	return c, nil
 }
@@ -133,32 +111,9 @@ func ParseChallenge(value string) (Challenge, error) {
 // The nonce-count must be 8 hex digits (RFC 3261 §25.1 nc-value), because
 // it is hashed verbatim and any other form could never verify.
 func ParseCredentials(value string) (Credentials, error) {
-	const hdr = "Authorization"
-	value = trimWS(value)
-	scheme, start, problem := scanAuthScheme(value)
-	if problem != "" {
-		return Credentials{}, headerErr(hdr, problem)
-	}
-	c := Credentials{Scheme: scheme}
-	var seen uint32
-	for i := start; i < len(value) && problem == ""; {
-		var name, raw string
-		name, raw, i, problem = nextAuthParam(value, i)
-		if problem != "" {
-			break
-		}
-		k := authKnownIndex(credentialsNames[:], name)
-		if k < 0 {
-			c.Params, problem = addAuthParam(c.Params, name, raw)
-			continue
-		}
-		if seen&(1<<k) != 0 {
-			problem = "duplicate " + credentialsNames[k] + " parameter"
-			break
-		}
-		seen |= 1 << k
-		v := Unquote(raw)
-		switch credentialsNames[k] {
+	var c Credentials
+	err := parseAuth(value, "Authorization", credentialsNames[:], &c.Scheme, &c.Params, func(name, v string) string {
+		switch name {
 		case "username":
 			c.Username = v
 		case "realm":
@@ -178,23 +133,65 @@ func ParseCredentials(value string) (Credentials, error) {
 		case "qop":
 			c.QOP = v
 		case "nc":
-			if !isAuthNonceCount(v) {
-				problem = "nc is not 8 hex digits"
-			}
 			c.NC = v
+			if !isAuthNonceCount(v) {
+				return "nc is not 8 hex digits"
+			}
 		case "userhash":
 			// RFC 7616 §3.4: "true" or "false"; treat anything else
 			// as false like stale, rather than failing the request.
 			c.Userhash = equalFold(v, "true")
 		}
+		return ""
+	})
+	if err != nil {
+		return Credentials{}, err
 	}
-	if problem != "" {
-		if equalFold(scheme, "Digest") {
-			return Credentials{}, headerErr(hdr, problem)
-		}
-		return Credentials{Scheme: scheme, Params: []AuthParam{{Value: value[start:]}}}, nil
+	if c.Params != nil && c.Params[0].Name == "" {
+		return Credentials{Scheme: c.Scheme, Params: c.Params}, nil
 	}
 	return c, nil
+}
+
+// parseAuth is the loop ParseChallenge and ParseCredentials share: the
+// scheme, then auth-params, each known one (named in names) given once
+// to set with its unquoted value, the others kept in *params. For a
+// scheme other than Digest whose data does not parse as auth-params, the
+// data is kept whole as one AuthParam with an empty Name, which the
+// callers return alone.
+func parseAuth(value, hdr string, names []string, scheme *string, params *[]AuthParam, set func(name, v string) string) error {
+	value = trimWS(value)
+	sch, start, problem := scanAuthScheme(value)
+	if problem != "" {
+		return headerErr(hdr, problem)
+	}
+	*scheme = sch
+	var seen uint32
+	for i := start; i < len(value) && problem == ""; {
+		var name, raw string
+		name, raw, i, problem = nextAuthParam(value, i)
+		if problem != "" {
+			break
+		}
+		k := authKnownIndex(names, name)
+		if k < 0 {
+			*params, problem = addAuthParam(*params, name, raw)
+			continue
+		}
+		if seen&(1<<k) != 0 {
+			problem = "duplicate " + names[k] + " parameter"
+			break
+		}
+		seen |= 1 << k
+		problem = set(names[k], Unquote(raw))
+	}
+	if problem != "" {
+		if equalFold(sch, "Digest") {
+			return headerErr(hdr, problem)
+		}
+		*params = []AuthParam{{Value: value[start:]}}
+	}
+	return nil
 }
 
 // scanAuthScheme reads the auth-scheme and the LWS after it and returns

@@ -275,31 +275,22 @@ func (m *message) SetToTag(tag string) error {
 		return perr(ErrMissingHeader, "To", "missing")
 	}
 	to := m.To()
-	var b []byte
-	if to.Bracket {
-		if to.Display != "" {
-			b = append(b, to.Display...)
-			b = append(b, ' ')
-		}
-		b = append(b, '<')
-		b = to.URI.AppendTo(b)
-		b = append(b, '>')
-	} else {
-		b = to.URI.AppendTo(b)
-	}
+	var params []byte
 	to.Params.Each(func(n, v string) bool {
 		if !equalFold(n, "tag") {
-			b = append(b, ';')
-			b = append(b, n...)
+			params = append(params, ';')
+			params = append(params, n...)
 			if v != "" {
-				b = append(b, '=')
-				b = append(b, v...)
+				params = append(params, '=')
+				params = append(params, v...)
 			}
 		}
 		return true
 	})
-	b = append(b, ";tag="...)
-	b = append(b, tag...)
+	params = append(params, ";tag="...)
+	params = append(params, tag...)
+	to.Params = Params(params)
+	b := to.AppendTo(nil)
 	m.hdrs[i] = m.newHdr(m.hName(&m.hdrs[i]), string(b))
 	m.reindex(KindTo)
 	m.edited = true
