@@ -417,6 +417,47 @@ func (m *message) Reasons() ([]Reason, error) {
 	return out, nil
 }
 
+// WWWAuthenticate parses every WWW-Authenticate header (RFC 3261 §20.44),
+// one challenge each.
+func (m *message) WWWAuthenticate() ([]Challenge, error) { return m.challenges(KindWWWAuthenticate) }
+
+// ProxyAuthenticate parses every Proxy-Authenticate header (§20.27).
+func (m *message) ProxyAuthenticate() ([]Challenge, error) {
+	return m.challenges(KindProxyAuthenticate)
+}
+
+// Authorization parses every Authorization header (§20.7).
+func (m *message) Authorization() ([]Credentials, error) { return m.credentials(KindAuthorization) }
+
+// ProxyAuthorization parses every Proxy-Authorization header (§20.28).
+func (m *message) ProxyAuthorization() ([]Credentials, error) {
+	return m.credentials(KindProxyAuthorization)
+}
+
+func (m *message) challenges(k HeaderKind) ([]Challenge, error) {
+	var out []Challenge
+	for v := range m.kindValues(k) {
+		c, err := ParseChallenge(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (m *message) credentials(k HeaderKind) ([]Credentials, error) {
+	var out []Credentials
+	for v := range m.kindValues(k) {
+		c, err := ParseCredentials(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // Request is a SIP request.
 type Request struct {
 	message

@@ -292,3 +292,46 @@ func TestParseHeaderNameTooLong(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestAuthHeaderViews reads digest challenges and credentials through the
+// message (RFC 3261 §22.2, §22.3; RFC 8760 SHA-256).
+func TestAuthHeaderViews(t *testing.T) {
+	m, err := Parse(crlf(`SIP/2.0 407 Proxy Authentication Required
+Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1
+From: <sip:a@192.0.2.1>;tag=1
+To: <sip:b@192.0.2.4>;tag=2
+Call-ID: auth1
+CSeq: 1 INVITE
+Proxy-Authenticate: Digest realm="atlanta.example.com", nonce="f84f1cec41e6cbe5aea9c8e88d359", algorithm=SHA-256, qop="auth"
+Proxy-Authenticate: Digest realm="atlanta.example.com", nonce="f84f1cec41e6cbe5aea9c8e88d359", algorithm=MD5, qop="auth"
+Content-Length: 0
+
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := m.(*Response).ProxyAuthenticate()
+	if err != nil || len(ch) != 2 {
+		t.Fatalf("ProxyAuthenticate = %v, %v", ch, err)
+	}
+	eq(t, "first algorithm", ch[0].Algorithm, "SHA-256")
+	eq(t, "second algorithm", ch[1].Algorithm, "MD5")
+	eq(t, "realm", ch[0].Realm, "atlanta.example.com")
+	if w, _ := m.(*Response).WWWAuthenticate(); len(w) != 0 {
+		t.Errorf("WWWAuthenticate = %v", w)
+	}
+
+	req := crlf(strings.Replace(basicInvite, "Contact:", `Proxy-Authorization: Digest username="alice", realm="atlanta.example.com", nonce="f84f1cec41e6cbe5aea9c8e88d359", uri="sip:bob@192.0.2.4", response="7587245234b3434cc3412213e5f113a5432", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="0a4f113b"
+Contact:`, 1))
+	m, err = Parse(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := m.(*Request).ProxyAuthorization()
+	if err != nil || len(cr) != 1 {
+		t.Fatalf("ProxyAuthorization = %v, %v", cr, err)
+	}
+	eq(t, "username", cr[0].Username, "alice")
+	eq(t, "nc", cr[0].NC, "00000001")
+	eq(t, "uri", cr[0].URI, "sip:bob@192.0.2.4")
+}
