@@ -129,6 +129,12 @@ func TestParseErrors(t *testing.T) {
 		{"Call-ID with space (§25.1)", with("Call-ID:", "Call-ID: a b"), ErrBadHeader, "Call-ID", ""},
 		{"Content-Length not a number", with("Content-Length:", "Content-Length: abc"), ErrBadHeader, "Content-Length", ""},
 		{"header without colon (§7.3.1)", with("Contact:", "Contact <sip:a@192.0.2.1>"), ErrBadHeader, "", ""},
+		{"folded space inside Call-ID (§25.1)", with("Call-ID:", "Call-ID: a84b4c76\n e66710"), ErrBadHeader, "Call-ID", ""},
+		{"bare CR inside Call-ID", with("Call-ID:", "Call-ID: a84b\rc76"), ErrBadHeader, "Call-ID", ""},
+		{"junk after Via params", with("Via:", "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1 junk"), ErrBadHeader, "Via", ""},
+		{"folded junk after CSeq", with("CSeq:", "CSeq: 314159 INVITE\n x"), ErrBadHeader, "CSeq", ""},
+		{"junk after Max-Forwards", with("Max-Forwards:", "Max-Forwards: 70 x"), ErrBadHeader, "Max-Forwards", ""},
+		{"second To value", with("To:", "To: <sip:b@192.0.2.4>, <sip:c@192.0.2.5>"), ErrBadHeader, "To", ""},
 		{"request line with two spaces", crlf("INVITE  sip:a@192.0.2.1 SIP/2.0\n\n"), ErrBadStartLine, "", ""},
 		{"request line without version", crlf("INVITE sip:a@192.0.2.1\n\n"), ErrBadStartLine, "", ""},
 		{"SIP/3.0 (§8.2.2.1: 505)", crlf("INVITE sip:a@192.0.2.1 SIP/3.0\n\n"), ErrUnsupportedVersion, "", ""},
@@ -334,4 +340,40 @@ Contact:`, 1))
 	eq(t, "username", cr[0].Username, "alice")
 	eq(t, "nc", cr[0].NC, "00000001")
 	eq(t, "uri", cr[0].URI, "sip:bob@192.0.2.4")
+}
+
+// TestParseFoldedEagerHeaders: folding (RFC 3261 §7.3.1) inside the
+// headers Parse reads eagerly is LWS, and the header ends at the first
+// line end that is not a fold.
+func TestParseFoldedEagerHeaders(t *testing.T) {
+	m, err := Parse(crlf(`INVITE sip:bob@192.0.2.4 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060
+ ;branch=z9hG4bKnashds8 ,
+   SIP/2.0/TCP 192.0.2.9;branch=z9hG4bK2
+Max-Forwards:
+ 70
+To: Bob
+ <sip:bob@192.0.2.4>
+From: <sip:alice@192.0.2.1>
+ ;tag=1928301774
+Call-ID: a84b4c76e66710@192.0.2.1
+CSeq: 314159
+	INVITE
+Content-Length: 0
+
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.(*Request)
+	eq(t, "branch", r.Branch(), "z9hG4bKnashds8")
+	eq(t, "vias", r.ViaCount(), 2)
+	mf, _ := r.MaxForwards()
+	eq(t, "Max-Forwards", mf, 70)
+	eq(t, "From tag", r.FromTag(), "1928301774")
+	eq(t, "To display", r.To().Display, "Bob")
+	eq(t, "CSeq", r.CSeq(), CSeq{314159, "INVITE"})
+	eq(t, "headers", r.NumHeaders(), 7)
+	v, _ := r.Get("From")
+	eq(t, "From unfolded", v, "<sip:alice@192.0.2.1> ;tag=1928301774")
 }
