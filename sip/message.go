@@ -435,25 +435,22 @@ func (m *message) ProxyAuthorization() ([]Credentials, error) {
 }
 
 func (m *message) challenges(k HeaderKind) ([]Challenge, error) {
-	var out []Challenge
-	for v := range m.kindValues(k) {
-		c, err := ParseChallenge(v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return parseEach(m, k, ParseChallenge)
 }
 
 func (m *message) credentials(k HeaderKind) ([]Credentials, error) {
-	var out []Credentials
+	return parseEach(m, k, ParseCredentials)
+}
+
+// parseEach parses every value of the headers of kind k.
+func parseEach[T any](m *message, k HeaderKind, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for v := range m.kindValues(k) {
-		c, err := ParseCredentials(v)
+		x, err := parse(v)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, x)
 	}
 	return out, nil
 }
