@@ -3,6 +3,7 @@ package sip
 import (
 	"slices"
 	"strconv"
+	"unsafe"
 )
 
 // Editing methods change a message in place for forwarding or answering.
@@ -40,6 +41,13 @@ func (m *message) newHdr(name, value string) hdr {
 	k := LookupKind(name)
 	if k != KindOther && len(name) > 1 {
 		name = canonicalNames[k]
+	}
+	if need := len(name) + len(value) + 4; cap(m.ext)-len(m.ext) < need {
+		// One allocation for the typical run of edits (a Via, a
+		// Record-Route, Max-Forwards) instead of one per append.
+		ext := make([]byte, len(m.ext), max(2*cap(m.ext), len(m.ext)+need, 512))
+		copy(ext, m.ext)
+		m.ext = ext
 	}
 	off := len(m.ext)
 	m.ext = append(m.ext, name...)
@@ -223,8 +231,13 @@ func (m *message) removeFirstValue(k HeaderKind) bool {
 // PrependVia adds v as the new top Via (RFC 3261 §16.6 step 8).
 func (m *message) PrependVia(v Via) error {
 	var buf [128]byte
-	return m.PrependHeader("Via", string(v.AppendTo(buf[:0])))
+	return m.insertHeader("Via", tempString(v.AppendTo(buf[:0])), false)
 }
+
+// tempString views b as a string without copying. Only for values that
+// insertHeader copies into the edit buffer and nothing keeps: it spares
+// the proxy an allocation per header it adds.
+func tempString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // RemoveTopVia removes the top Via value (a proxy forwarding a response,
 // RFC 3261 §16.7 step 3) and returns it.
@@ -253,7 +266,10 @@ func (m *message) DecrementMaxForwards() (int, error) {
 
 // PrependRoute adds a Route value on top (a loose-routing proxy or UA
 // pushing a route, RFC 3261 §16.6 step 7).
-func (m *message) PrependRoute(na NameAddr) error { return m.PrependHeader("Route", na.String()) }
+func (m *message) PrependRoute(na NameAddr) error {
+	var buf [128]byte
+	return m.insertHeader("Route", tempString(na.AppendTo(buf[:0])), false)
+}
 
 // RemoveTopRoute removes the first Route value (RFC 3261 §16.4).
 func (m *message) RemoveTopRoute() bool { return m.removeFirstValue(KindRoute) }
@@ -261,7 +277,8 @@ func (m *message) RemoveTopRoute() bool { return m.removeFirstValue(KindRoute) }
 // PrependRecordRoute adds a Record-Route value on top (RFC 3261 §16.6
 // step 4).
 func (m *message) PrependRecordRoute(na NameAddr) error {
-	return m.PrependHeader("Record-Route", na.String())
+	var buf [128]byte
+	return m.insertHeader("Record-Route", tempString(na.AppendTo(buf[:0])), false)
 }
 
 // SetToTag sets the To tag, replacing any tag there was (a UAS answering,
