@@ -122,15 +122,6 @@ func checkValue(k HeaderKind, name, value string) error {
 	return nil
 }
 
-// singleValued reports the kinds a message may carry only once.
-func singleValued(k HeaderKind) bool {
-	switch k {
-	case KindFrom, KindTo, KindCallID, KindCSeq, KindMaxForwards, KindContentLength:
-		return true
-	}
-	return false
-}
-
 // PrependHeader adds a header before every other header of the same name
 // (or at the top of the header section if there is none).
 func (m *message) PrependHeader(name, value string) error {
@@ -151,7 +142,7 @@ func (m *message) insertHeader(name, value string, after bool) error {
 	at := -1
 	for i := range m.hdrs {
 		if m.matches(&m.hdrs[i], name, k) {
-			if singleValued(k) {
+			if singleKinds&(1<<k) != 0 {
 				return perr(ErrDuplicateHeader, canonicalNames[k], "already present")
 			}
 			at = i

@@ -5,7 +5,6 @@ import "errors"
 // Sentinel errors. A *ParseError wraps one of them, so callers can test
 // with errors.Is and still get a message naming the header and problem.
 var (
-	ErrMalformed           = errors.New("sip: malformed message")
 	ErrBadStartLine        = errors.New("sip: malformed start line")
 	ErrBadHeader           = errors.New("sip: malformed header")
 	ErrBadURI              = errors.New("sip: malformed URI")
@@ -21,7 +20,6 @@ var (
 	ErrBadStatusCode       = errors.New("sip: status code out of range")
 	ErrIncomplete          = errors.New("sip: incomplete message")
 	ErrNoSuchHeader        = errors.New("sip: no such header")
-	ErrNotRequest          = errors.New("sip: not a request")
 	ErrInvalidHeaderEdit   = errors.New("sip: invalid header edit")
 	ErrMaxForwardsExceeded = errors.New("sip: Max-Forwards is zero")
 )

@@ -1,10 +1,5 @@
 package sip
 
-import (
-	"encoding/binary"
-	"unsafe"
-)
-
 // HeaderKind identifies the headers the stack understands. Unknown
 // headers are KindOther and are kept byte-exact.
 type HeaderKind uint8
@@ -124,7 +119,7 @@ func (k HeaderKind) String() string {
 // LookupKind returns the kind of a header name in any case, long or
 // compact, or KindOther. It runs for every header of every message: the
 // canonical spellings are matched by a switch, other spellings by length
-// and first letter and a word-wise case-insensitive comparison.
+// and first letter and a case-insensitive comparison.
 func LookupKind(name string) HeaderKind {
 	if k := canonicalKind(name); k != KindOther {
 		return k
@@ -218,8 +213,8 @@ func canonicalKind(name string) HeaderKind {
 	return KindOther
 }
 
-// foldedKind recognises the long names in any case. name must be a token
-// (see foldedEqual).
+// foldedKind recognises the long names in any other spelling, which is
+// rare: the length and first letter pick at most two candidates.
 func foldedKind(name string) HeaderKind {
 	if len(name) <= 1 || len(name) >= len(kindIndex) {
 		return KindOther
@@ -229,86 +224,14 @@ func foldedKind(name string) HeaderKind {
 	if k == KindOther {
 		return KindOther
 	}
-	if foldedEqual(k, name) {
+	if equalFold(canonicalNames[k], name) {
 		return k
 	}
-	if k2 := kindIndex2[len(name)][c]; k2 != KindOther && foldedEqual(k2, name) {
+	if k2 := kindIndex2[len(name)][c]; k2 != KindOther && equalFold(canonicalNames[k2], name) {
 		return k2
 	}
 	return KindOther
 }
-
-// foldedEqual reports whether name is the canonical name of k in any
-// case. Canonical names are letters and '-'; for the token bytes a name
-// is made of, c|0x20 equals a lower-case letter only for that letter in
-// either case and equals '-' only for '-', so OR-ing 0x20 into every byte
-// and comparing words is an exact case-insensitive comparison.
-func foldedEqual(k HeaderKind, name string) bool {
-	w := &nameWords[k]
-	n := len(name)
-	if n < 8 {
-		return wordOf(name)|0x2020202020202020>>(64-8*n) == w[0]
-	}
-	if loadWord(name, 0)|0x2020202020202020 != w[0] {
-		return false
-	}
-	if n <= 16 {
-		return loadWord(name, n-8)|0x2020202020202020 == w[1]
-	}
-	return loadWord(name, 8)|0x2020202020202020 == w[1] && loadWord(name, n-8)|0x2020202020202020 == w[2]
-}
-
-// loadWord reads s[i:i+8] as a little-endian word in one load.
-func loadWord(s string, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), len(s))[i:])
-}
-
-// wordOf packs a string shorter than 8 bytes into a little-endian word.
-func wordOf(s string) uint64 {
-	if len(s) < 2 {
-		if len(s) == 0 {
-			return 0
-		}
-		return uint64(s[0])
-	}
-	b := unsafe.Slice(unsafe.StringData(s), len(s))
-	switch len(b) {
-	case 2:
-		return uint64(binary.LittleEndian.Uint16(b))
-	case 3:
-		return uint64(binary.LittleEndian.Uint16(b)) | uint64(b[2])<<16
-	case 4:
-		return uint64(binary.LittleEndian.Uint32(b))
-	case 5:
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(b[4])<<32
-	case 6:
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
-	default:
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32 | uint64(b[6])<<48
-	}
-}
-
-// nameWords holds each lower-case canonical name as the words
-// foldedEqual compares: the whole name if shorter than 8 bytes, else
-// bytes 0-7, then 8-15 and the last 8 (overlapping as needed).
-var nameWords = func() (t [kindCount][3]uint64) {
-	for k := HeaderKind(1); k < kindCount; k++ {
-		b := []byte(canonicalNames[k])
-		for i := range b {
-			b[i] = lower(b[i])
-		}
-		n := string(b)
-		switch {
-		case len(n) < 8:
-			t[k][0] = wordOf(n)
-		case len(n) <= 16:
-			t[k][0], t[k][1] = loadWord(n, 0), loadWord(n, len(n)-8)
-		default:
-			t[k][0], t[k][1], t[k][2] = loadWord(n, 0), loadWord(n, 8), loadWord(n, len(n)-8)
-		}
-	}
-	return t
-}()
 
 // kindIndex maps (length, first letter) of the known long names to their
 // kind; kindIndex2 holds the second name when two share both (Require and

@@ -1,7 +1,5 @@
 package sip
 
-import "strings"
-
 // Character classes and small scanners shared by the header parsers.
 // Everything works on strings that alias the message buffer, so no
 // function here allocates.
@@ -356,10 +354,6 @@ func Quote(s string) string {
 	}
 	return string(append(b, '"'))
 }
-
-// indexOf is strings.IndexByte, named here so files need not import
-// strings for it.
-func indexOf(s string, c byte) int { return strings.IndexByte(s, c) }
 
 // splitComma returns the first element of a comma-separated header value
 // and the rest, honouring quoted strings and <...> so commas inside them

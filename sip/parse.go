@@ -320,9 +320,12 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 	}
 }
 
+// singleKinds may appear only once in a message (RFC 3261 §7.3.1, §20;
+// RFC 4475 multi01, mcl01).
+const singleKinds = 1<<KindFrom | 1<<KindTo | 1<<KindCallID | 1<<KindCSeq | 1<<KindMaxForwards | 1<<KindContentLength
+
 // eagerKinds are the headers Parse checks and indexes.
-const eagerKinds = 1<<KindVia | 1<<KindContact | 1<<KindFrom | 1<<KindTo | 1<<KindCallID |
-	1<<KindCSeq | 1<<KindMaxForwards | 1<<KindContentLength
+const eagerKinds = 1<<KindVia | 1<<KindContact | singleKinds
 
 // parseEager checks the headers every layer needs, keeps the values read
 // on every message, and checks that the single-valued ones appear once
@@ -360,8 +363,8 @@ func (m *message) parseEager(k HeaderKind, v string, base uint32, seen *uint64) 
 			}
 			i = next + 1
 		}
-	case KindFrom, KindTo, KindCallID, KindCSeq, KindMaxForwards, KindContentLength:
-	default:
+	}
+	if singleKinds&(1<<k) == 0 {
 		return nil
 	}
 	if *seen&(1<<k) != 0 {

@@ -203,23 +203,12 @@ func (u *URI) parseSIP(s string, i int) error {
 	}
 
 	if i < len(s) && s[i] == '[' {
-		// IPv6reference (RFC 5118): only hex digits, ':' and '.' (for
-		// an embedded IPv4) may appear, which also rules out zones.
-		j := i + 1
-		for j < len(s) && (uriIsHex(s[j]) || s[j] == ':' || s[j] == '.') {
-			j++
+		j, err := scanIPv6Ref(s, i)
+		if err != nil {
+			return err
 		}
-		if j == len(s) {
-			return uriErr("unterminated IPv6 reference")
-		}
-		if s[j] != ']' {
-			return uriStopErr(s, j, "bad IPv6 reference")
-		}
-		if _, ok := uriParseIPv6(s[i+1 : j]); !ok {
-			return uriErr("bad IPv6 reference")
-		}
-		u.Host = s[i : j+1]
-		i = j + 1
+		u.Host = s[i:j]
+		i = j
 	} else {
 		if i == len(s) || uriClass[s[i]]&uriCHost == 0 {
 			return uriStopErr(s, i, "missing host")
@@ -268,6 +257,37 @@ func (u *URI) parseSIP(s string, i int) error {
 		return uriStopErr(s, i, what)
 	}
 	return nil
+}
+
+// scanIPv6Ref scans the IPv6reference (RFC 5118) at s[i] == '[' and
+// returns the index after its ']'. Only hex digits, ':' and '.' (for an
+// embedded IPv4) may appear inside, which also rules out zones.
+func scanIPv6Ref(s string, i int) (int, error) {
+	j := i + 1
+	for j < len(s) && (uriIsHex(s[j]) || s[j] == ':' || s[j] == '.') {
+		j++
+	}
+	if j == len(s) {
+		return j, uriErr("unterminated IPv6 reference")
+	}
+	if s[j] != ']' {
+		return j, uriStopErr(s, j, "bad IPv6 reference")
+	}
+	if _, ok := uriParseIPv6(s[i+1 : j]); !ok {
+		return j, uriErr("bad IPv6 reference")
+	}
+	return j + 1, nil
+}
+
+// appendHostPort appends host, and ":port" when port is not zero: the
+// hostport of a URI and the sent-by of a Via.
+func appendHostPort(b []byte, host string, port int) []byte {
+	b = append(b, host...)
+	if port != 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(port), 10)
+	}
+	return b
 }
 
 // uriParseIPv6 parses the inside of an IPv6reference. netip.ParseAddr
@@ -516,11 +536,7 @@ func (u URI) AppendTo(b []byte) []byte {
 			}
 			b = append(b, '@')
 		}
-		b = append(b, u.Host...)
-		if u.Port != 0 {
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(u.Port), 10)
-		}
+		b = appendHostPort(b, u.Host, u.Port)
 		b = append(b, u.Params...)
 		if u.Headers != "" {
 			b = append(b, '?')
@@ -547,9 +563,7 @@ func (u URI) HostPort() string {
 		return u.Host
 	}
 	var buf [64]byte
-	b := append(buf[:0], u.Host...)
-	b = append(b, ':')
-	return string(strconv.AppendInt(b, int64(u.Port), 10))
+	return string(appendHostPort(buf[:0], u.Host, u.Port))
 }
 
 // Transport returns the value of the transport parameter in lower case,

@@ -1,5 +1,7 @@
 package sip
 
+import "strings"
+
 // The fast path for the URIs nearly every message carries: sip or sips,
 // an optional plain user part, a hostname or IPv4 address, an optional
 // port and plain parameters, without escapes, passwords, IPv6 references
@@ -133,7 +135,7 @@ func validURIPrefix(s string, stop int) (end int, problem string) {
 	}
 	end = len(s)
 	if stop != toEnd {
-		if end = indexOf(s, byte(stop)); end < 0 {
+		if end = strings.IndexByte(s, byte(stop)); end < 0 {
 			return 0, "missing '" + string(rune(stop)) + "'"
 		}
 	}

@@ -1,10 +1,5 @@
 package sip
 
-import (
-	"strconv"
-	"strings"
-)
-
 // MagicCookie starts every RFC 3261 branch parameter (§8.1.1.7).
 const MagicCookie = "z9hG4bK"
 
@@ -50,7 +45,8 @@ func (v Via) SentBy() string {
 	if v.Port == 0 {
 		return v.Host
 	}
-	return v.Host + ":" + strconv.Itoa(v.Port)
+	var buf [64]byte
+	return string(appendHostPort(buf[:0], v.Host, v.Port))
 }
 
 // AppendTo appends the Via value in canonical form.
@@ -68,11 +64,7 @@ func (v Via) AppendTo(b []byte) []byte {
 	b = append(b, '/')
 	b = append(b, v.Transport...)
 	b = append(b, ' ')
-	b = append(b, v.Host...)
-	if v.Port != 0 {
-		b = append(b, ':')
-		b = strconv.AppendInt(b, int64(v.Port), 10)
-	}
+	b = appendHostPort(b, v.Host, v.Port)
 	if v.Params != "" {
 		b = append(b, v.Params...)
 	} else if v.Branch != "" {
@@ -183,14 +175,10 @@ func scanVia(p *viaPos, s string, i int) (next int, problem string) {
 // with the URI host rules) at s[i] and returns its end, or -1.
 func scanHost(s string, i int) int {
 	if i < len(s) && s[i] == '[' {
-		k := strings.IndexByte(s[i:], ']')
-		if k < 0 {
-			return -1
+		if end, err := scanIPv6Ref(s, i); err == nil {
+			return end
 		}
-		if _, ok := uriParseIPv6(s[i+1 : i+k]); !ok {
-			return -1
-		}
-		return i + k + 1
+		return -1
 	}
 	end, ok := uriScanHost(s, i)
 	if !ok {
