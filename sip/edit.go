@@ -286,12 +286,7 @@ func (m *message) SetToTag(tag string) error {
 	var params []byte
 	to.Params.Each(func(n, v string) bool {
 		if !equalFold(n, "tag") {
-			params = append(params, ';')
-			params = append(params, n...)
-			if v != "" {
-				params = append(params, '=')
-				params = append(params, v...)
-			}
+			params = appendParam(params, n, v)
 		}
 		return true
 	})

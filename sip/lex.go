@@ -69,18 +69,7 @@ func trimWS(s string) string {
 }
 
 // scanToken returns the end of a token starting at i (i itself if none).
-func scanToken(s string, i int) int {
-	if i >= len(s) {
-		return i
-	}
-	t := s[i:]
-	for j := 0; j < len(t); j++ {
-		if charClass[t[j]]&cTok == 0 {
-			return i + j
-		}
-	}
-	return len(s)
-}
+func scanToken(s string, i int) int { return scanWhile(s, i, &charClass, cTok) }
 
 // scanWhile returns the end of the run of bytes starting at s[i] whose
 // class in tab has a bit of mask.
@@ -170,6 +159,17 @@ func parseUint(s string, max uint64) (v uint64, ok bool) {
 // aliases the message and is searched on demand, so carrying it costs
 // nothing. Names compare case-insensitively (RFC 3261 §7.3.1).
 type Params string
+
+// appendParam appends ";name" or ";name=value".
+func appendParam(b []byte, name, value string) []byte {
+	b = append(b, ';')
+	b = append(b, name...)
+	if value != "" {
+		b = append(b, '=')
+		b = append(b, value...)
+	}
+	return b
+}
 
 // Get returns the value of the named parameter. A parameter with no value
 // ("lr") is present with an empty value. Quoted values are returned with

@@ -119,12 +119,7 @@ func (r Reason) String() string {
 	b = append(b, r.Protocol...)
 	if r.Params != "" {
 		r.Params.Each(func(name, v string) bool {
-			b = append(b, ';')
-			b = append(b, name...)
-			if v != "" {
-				b = append(b, '=')
-				b = append(b, v...)
-			}
+			b = appendParam(b, name, v)
 			return true
 		})
 		return string(b)
