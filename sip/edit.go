@@ -42,13 +42,7 @@ func (m *message) newHdr(name, value string) hdr {
 	if k != KindOther && len(name) > 1 {
 		name = canonicalNames[k]
 	}
-	if need := len(name) + len(value) + 4; cap(m.ext)-len(m.ext) < need {
-		// One allocation for the typical run of edits (a Via, a
-		// Record-Route, Max-Forwards) instead of one per append.
-		ext := make([]byte, len(m.ext), max(2*cap(m.ext), len(m.ext)+need, 512))
-		copy(ext, m.ext)
-		m.ext = ext
-	}
+	m.reserveExt(len(name) + len(value) + 4)
 	off := len(m.ext)
 	m.ext = append(m.ext, name...)
 	m.ext = append(m.ext, ':', ' ')

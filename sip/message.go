@@ -93,8 +93,21 @@ type span struct{ off, n uint32 }
 // str returns the text of a span.
 func (m *message) str(sp span) string { return m.text(sp.off, int(sp.n)) }
 
+// reserveExt makes room for need more bytes in the edit buffer: one
+// allocation for the typical run of edits (a Via, a Record-Route,
+// Max-Forwards) instead of one per append. Text already there keeps its
+// place, and strings into the old array stay valid.
+func (m *message) reserveExt(need int) {
+	if cap(m.ext)-len(m.ext) < need {
+		ext := make([]byte, len(m.ext), max(2*cap(m.ext), len(m.ext)+need, 512))
+		copy(ext, m.ext)
+		m.ext = ext
+	}
+}
+
 // addText appends s to the edit buffer and returns its span.
 func (m *message) addText(s string) span {
+	m.reserveExt(len(s))
 	off := len(m.ext)
 	m.ext = append(m.ext, s...)
 	return span{uint32(off) | extBit, uint32(len(s))}

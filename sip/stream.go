@@ -22,7 +22,11 @@ type StreamReader struct {
 	start int // first unconsumed byte of buf
 	end   int // end of valid data in buf
 	crlf  int // consecutive keep-alive line ends seen
-	err   error
+	// scanned bytes of the message at start were searched for the end of
+	// its headers without finding it: the next search resumes there, so
+	// a peer sending one byte at a time costs linear, not quadratic, work.
+	scanned int
+	err     error
 }
 
 // NewStreamReader returns a reader with the given limits (zero fields
@@ -61,6 +65,7 @@ func (sr *StreamReader) ReadMessage() (Message, error) {
 			data := make([]byte, msgLen)
 			copy(data, sr.buf[sr.start:sr.start+msgLen])
 			sr.start += msgLen
+			sr.scanned = 0
 			return parse(data, sr.lim, true)
 		}
 		if err := sr.fill(); err != nil {
@@ -130,8 +135,9 @@ func (sr *StreamReader) frame() (int, error) {
 	sr.crlf = 0
 	data := sr.buf[sr.start:sr.end]
 	s := unsafe.String(unsafe.SliceData(data), len(data))
-	hdrEnd := headerEnd(s)
+	hdrEnd := headerEnd(s, sr.scanned)
 	if hdrEnd < 0 {
+		sr.scanned = max(0, len(s)-2)
 		if len(s) > sr.lim.MaxMessageSize {
 			return 0, perr(ErrMessageTooLarge, "", "message too large")
 		}
@@ -152,9 +158,10 @@ func (sr *StreamReader) frame() (int, error) {
 }
 
 // headerEnd returns the index just after the empty line ending the
-// header section, or -1.
-func headerEnd(s string) int {
-	for i := 0; ; {
+// header section, or -1. The search starts at from, which must be before
+// any line end whose following bytes were not yet looked at.
+func headerEnd(s string, from int) int {
+	for i := from; ; {
 		k := strings.IndexByte(s[i:], '\n')
 		if k < 0 {
 			return -1

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -134,4 +135,35 @@ func TestStreamMessageOwnsBuffer(t *testing.T) {
 	}
 	eq(t, "first Call-ID", m1.CallID(), "first")
 	eq(t, "first body", string(m1.Body()), "aaaa")
+}
+
+// TestStreamHeaderEndAcrossReads: the search for the end of the headers
+// resumes where it stopped, and must still see an empty line whose bytes
+// arrive in separate reads, CRLF or bare LF.
+func TestStreamHeaderEndAcrossReads(t *testing.T) {
+	crlfMsg := streamMsg("crlf", "body")
+	lfMsg := strings.ReplaceAll(streamMsg("lf", "body"), "\r\n", "\n")
+	sr := NewStreamReader(iotest.OneByteReader(bytes.NewReader([]byte(crlfMsg+lfMsg))), Limits{})
+	ids, err := readAll(t, sr)
+	if err != io.EOF {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(ids, " ") != "crlf:body lf:body" {
+		t.Errorf("read %q", ids)
+	}
+}
+
+// BenchmarkStreamOneByteReads reads a message with 8 KiB of headers one
+// byte per Read, as a slow peer sends it: the cost per message must stay
+// linear in its size.
+func BenchmarkStreamOneByteReads(b *testing.B) {
+	msg := []byte(strings.Replace(streamMsg("slow", ""), "Call-ID:", strings.Repeat("X-Pad: "+strings.Repeat("p", 57)+"\r\n", 128)+"Call-ID:", 1))
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sr := NewStreamReader(iotest.OneByteReader(bytes.NewReader(msg)), Limits{})
+		if _, err := sr.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
