@@ -267,7 +267,7 @@ func (m *message) Vias() []Via {
 
 func (m *message) nameAddr(k HeaderKind) NameAddr {
 	v, _ := m.firstValue(k)
-	n, _, _, _ := parseNameAddr(v, 0, false)
+	n, _, _ := parseNameAddr(v, 0, false)
 	return n
 }
 

@@ -1,7 +1,5 @@
 package sip
 
-import "strconv"
-
 // NameAddr is a From, To, Contact, Route or Record-Route value:
 // an optional display name, a URI, and header parameters (RFC 3261
 // §20.10, §20.20, §20.39). Strings alias the message.
@@ -105,13 +103,12 @@ func parseDeltaSeconds(v string) (uint32, bool) {
 
 // parseNameAddr parses one name-addr or addr-spec followed by parameters
 // starting at s[i]. In a list (Contact, Route) a ',' ends the value;
-// otherwise anything after the parameters is an error. The tag parameter
-// is returned on the way, for From and To.
-func parseNameAddr(s string, i int, list bool) (n NameAddr, tag string, next int, problem string) {
+// otherwise anything after the parameters is an error.
+func parseNameAddr(s string, i int, list bool) (n NameAddr, next int, problem string) {
 	var p nameAddrPos
 	next, problem = scanNameAddr(&p, s, i, list)
 	if problem != "" {
-		return n, "", next, problem
+		return n, next, problem
 	}
 	n.Display = s[p.disp:p.dispEnd]
 	n.Bracket, n.Wildcard = p.bracket, p.wildcard
@@ -120,7 +117,7 @@ func parseNameAddr(s string, i int, list bool) (n NameAddr, tag string, next int
 		_ = n.URI.parse(s[p.uri:p.uriEnd])
 	}
 	n.Params = Params(s[p.params:p.paramsEnd])
-	return n, s[p.tag:p.tagEnd], next, ""
+	return n, next, ""
 }
 
 // nameAddrPos locates the parts of a name-addr in its header value.
@@ -231,7 +228,7 @@ func uriProblem(err error) string {
 // parseNameAddrList parses a comma-separated list of name-addrs.
 func parseNameAddrList(s string, dst []NameAddr) ([]NameAddr, string) {
 	for i := 0; ; {
-		n, _, next, prob := parseNameAddr(s, i, true)
+		n, next, prob := parseNameAddr(s, i, true)
 		if prob != "" {
 			return dst, prob
 		}
@@ -241,38 +238,4 @@ func parseNameAddrList(s string, dst []NameAddr) ([]NameAddr, string) {
 		}
 		i = next + 1 // skip ','
 	}
-}
-
-// CSeq is the CSeq header value (RFC 3261 §20.16).
-type CSeq struct {
-	Seq    uint32
-	Method string
-}
-
-// String returns "Seq METHOD".
-func (c CSeq) String() string { return strconv.FormatUint(uint64(c.Seq), 10) + " " + c.Method }
-
-// scanCSeq checks a CSeq value and returns the number and where the
-// method is.
-func scanCSeq(s string) (seq uint32, ms, me int, problem string) {
-	i := 0
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	n, ok := parseUint(s[:i], 1<<32-1)
-	if !ok {
-		if i == 0 {
-			return 0, 0, 0, "missing sequence number"
-		}
-		return 0, 0, 0, "sequence number out of range"
-	}
-	j := skipWS(s, i)
-	if j == i {
-		return 0, 0, 0, "missing method"
-	}
-	k := scanToken(s, j)
-	if k == j || k != len(s) {
-		return 0, 0, 0, "malformed method"
-	}
-	return uint32(n), j, k, ""
 }

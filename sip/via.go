@@ -30,7 +30,7 @@ func (v Via) RPort() (port int, present bool) {
 	return int(n), true
 }
 
-// MaddrParam returns the maddr parameter.
+// Maddr returns the maddr parameter (RFC 3261 §18.2.2).
 func (v Via) Maddr() (string, bool) { return v.Params.Get("maddr") }
 
 // RFC3261Branch reports whether the branch carries the RFC 3261 magic
