@@ -210,13 +210,6 @@ func (p Params) Each(fn func(name, value string) bool) {
 	}
 }
 
-// Len returns the number of parameters.
-func (p Params) Len() int {
-	n := 0
-	p.Each(func(string, string) bool { n++; return true })
-	return n
-}
-
 // nextParam scans the parameter after position i in an already
 // validated list and returns it with the index to continue from.
 func nextParam(s string, i int) (name, value string, next int) {

@@ -258,6 +258,8 @@ Content-Length: 0
 	eq(t, "received", rcv, "192.0.2.101")
 	eq(t, "IPv6 sent-by (RFC 5118 §4.5)", vias[1].Host, "[2001:db8::1]")
 	eq(t, "IPv6 port", vias[1].Port, 5070)
+	eq(t, "IPv6 sent-by", vias[1].SentBy(), "[2001:db8::1]:5070")
+	eq(t, "sent-by without port", Via{Host: "192.0.2.1"}.SentBy(), "192.0.2.1")
 }
 
 // TestParseNeverPanicsOnPrefixes parses every prefix of a message; none
