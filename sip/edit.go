@@ -234,6 +234,16 @@ func (m *message) RemoveTopVia() (Via, bool) {
 	return top, m.removeFirstValue(KindVia)
 }
 
+// SetTopVia replaces the top Via value with v: the transport layer
+// uses it to add received and rport (RFC 3261 §18.2.1, RFC 3581 §4) and
+// to write the sent-by of the transport a request actually leaves on.
+func (m *message) SetTopVia(v Via) error {
+	if _, ok := m.RemoveTopVia(); !ok {
+		return perr(ErrMissingHeader, "Via", "no Via to replace")
+	}
+	return m.PrependVia(v)
+}
+
 // DecrementMaxForwards lowers Max-Forwards by one, adding it with 70 - 1
 // if absent (RFC 3261 §16.6 step 3). It fails with ErrMaxForwardsExceeded
 // when the value is already zero.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -202,4 +203,60 @@ func TestBuildRequest(t *testing.T) {
 		t.Errorf("Reasons = %v, %v", reasons, err)
 	}
 	eq(t, "body", string(m.Body()), "v=0\r\n")
+}
+
+func TestParamsSetDelete(t *testing.T) {
+	tests := []struct {
+		in          Params
+		op          string // "set" or "del"
+		name, value string
+		want        Params
+	}{
+		// RFC 3581 §4: rport gets its value where it stands.
+		{";rport;branch=z9hG4bK1", "set", "rport", "9988", ";rport=9988;branch=z9hG4bK1"},
+		{";branch=z9hG4bK1", "set", "received", "192.0.2.1", ";branch=z9hG4bK1;received=192.0.2.1"},
+		{" ; RPort ;branch=z9hG4bK1", "set", "rport", "5", ";rport=5;branch=z9hG4bK1"},
+		{";lr", "set", "lr", "", ";lr"},
+		{"", "set", "lr", "", ";lr"},
+		{";received=1.2.3.4;branch=x;received=5.6.7.8", "del", "received", "", ";branch=x"},
+		{";branch=x", "del", "received", "", ";branch=x"},
+		{";a=\"q;x\";b", "del", "a", "", ";b"},
+	}
+	for _, tt := range tests {
+		var got Params
+		if tt.op == "set" {
+			got = tt.in.Set(tt.name, tt.value)
+		} else {
+			got = tt.in.Delete(tt.name)
+		}
+		if got != tt.want {
+			t.Errorf("%q.%s(%q, %q) = %q, want %q", tt.in, tt.op, tt.name, tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestSetTopViaKeepsTheOthers(t *testing.T) {
+	m, err := Parse([]byte("OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKa, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKb\r\n" +
+		"From: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*Request)
+	v, _ := req.TopVia()
+	v.Params = v.Params.Set("rport", "9988")
+	if err := req.SetTopVia(v); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range req.Vias() {
+		got = append(got, v.String())
+	}
+	want := []string{"SIP/2.0/UDP 10.1.1.1:4540;rport=9988;branch=z9hG4bKa", "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKb"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Vias = %q, want %q", got, want)
+	}
+	if req.Branch() != "z9hG4bKa" {
+		t.Errorf("Branch = %q", req.Branch())
+	}
 }

@@ -192,6 +192,45 @@ func (p Params) Get(name string) (value string, ok bool) {
 	return "", false
 }
 
+// Set returns p with the named parameter set to value ("" for a
+// parameter without a value): the first occurrence is replaced where it
+// stands, so the order on the wire is kept, or the parameter is appended.
+func (p Params) Set(name, value string) Params {
+	s := string(p)
+	if start, next, ok := p.find(name); ok {
+		b := make([]byte, 0, len(s)+len(name)+len(value)+2)
+		b = append(b, s[:start]...)
+		b = appendParam(b, name, value)
+		return Params(append(b, s[next:]...))
+	}
+	return Params(appendParam([]byte(s), name, value))
+}
+
+// Delete returns p without any occurrence of the named parameter.
+func (p Params) Delete(name string) Params {
+	for {
+		start, next, ok := p.find(name)
+		if !ok {
+			return p
+		}
+		p = p[:start] + p[next:]
+	}
+}
+
+// find returns where the first occurrence of the named parameter starts
+// (at its ';' or the space before it) and ends.
+func (p Params) find(name string) (start, end int, ok bool) {
+	s := string(p)
+	for i := 0; i < len(s); {
+		n, _, next := nextParam(s, i)
+		if n != "" && equalFold(n, name) {
+			return i, next, true
+		}
+		i = next
+	}
+	return 0, 0, false
+}
+
 // Has reports whether the named parameter is present.
 func (p Params) Has(name string) bool {
 	_, ok := p.Get(name)
