@@ -50,6 +50,17 @@ func (e *framingError) Unwrap() []error { return []error{e.err, ErrFraming} }
 // may be nil): the stream stays usable. Errors wrapping ErrFraming, and
 // read errors such as io.EOF, are final.
 func (sr *StreamReader) ReadMessage() (Message, error) {
+	data, err := sr.ReadFrame()
+	if err != nil {
+		return nil, err
+	}
+	return parse(data, sr.lim, true)
+}
+
+// ReadFrame returns the bytes of the next message, framed by its
+// Content-Length but not parsed, in a buffer of their own that the caller
+// keeps. Errors are final, as for ReadMessage.
+func (sr *StreamReader) ReadFrame() ([]byte, error) {
 	if sr.err != nil {
 		return nil, sr.err
 	}
@@ -66,7 +77,7 @@ func (sr *StreamReader) ReadMessage() (Message, error) {
 			copy(data, sr.buf[sr.start:sr.start+msgLen])
 			sr.start += msgLen
 			sr.scanned = 0
-			return parse(data, sr.lim, true)
+			return data, nil
 		}
 		if err := sr.fill(); err != nil {
 			if err == io.EOF && sr.end > sr.start {
