@@ -126,8 +126,10 @@ func (l *Layer) newServer(k serverKey, req *sip.Request, src transport.Source) *
 		// §17.2.1: an INVITE server transaction starts in Proceeding,
 		// and sends 100 Trying unless the TU answers within 200 ms.
 		tx.state = Proceeding
+		tx.mu.Lock() // the timer's callback must see the timer it calls
 		tx.d.start(timer100, trying100)
 		tx.d.arm(tx.onTimer)
+		tx.mu.Unlock()
 	}
 	return tx
 }
