@@ -15,7 +15,6 @@ import (
 
 var (
 	isInvite = siptest.IsRequest(sip.INVITE)
-	isAck    = siptest.IsRequest(sip.ACK)
 )
 
 // RFC 3261 §17.1.1.2: Timer A starts at T1 and doubles with no cap;

@@ -220,11 +220,6 @@ func (e *env) sentTimes(f func(siptest.Event) bool) []time.Duration {
 	return out
 }
 
-func from(addr string, f func(siptest.Event) bool) func(siptest.Event) bool {
-	a := mustAddr(addr)
-	return func(ev siptest.Event) bool { return ev.From == a && f(ev) }
-}
-
 func ms(v ...int) []time.Duration {
 	out := make([]time.Duration, len(v))
 	for i, x := range v {
