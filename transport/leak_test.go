@@ -30,7 +30,9 @@ func layerGoroutines() string {
 		buf = buf[:runtime.Stack(buf, true)]
 		leaked = leaked[:0]
 		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "sipkit/transport.(*") && !strings.Contains(g, "TestMain") {
+			// Ours, and the HTTP client's for WebSocket dials.
+			if (strings.Contains(g, "sipkit/transport.(*") || strings.Contains(g, "net/http.(*persistConn)")) &&
+				!strings.Contains(g, "TestMain") {
 				leaked = append(leaked, g)
 			}
 		}

@@ -26,8 +26,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 // SendRequest sends req to t and returns the target it went to. The top
 // Via (which the caller wrote, with its branch) gets the transport and
 // sent-by of the socket or connection the request leaves on. A UDP
-// request larger than 1300 bytes goes over TCP instead when the layer
-// listens on TCP (RFC 3261 §18.1.1; like Kamailio's udp_mtu_try_proto).
+// request larger than 1300 bytes goes over TCP instead (RFC 3261
+// §18.1.1); when no TCP connection can be opened it goes over UDP after
+// all, as PJSIP does, since a fragmented datagram may still arrive and a
+// refused connection certainly does not. Opening a connection blocks for
+// up to Config.DialTimeout; writing to one never blocks.
 func (l *Layer) SendRequest(ctx context.Context, req *sip.Request, t Target) (Target, error) {
 	t.Transport = canonical(t.Transport)
 	if t.Transport == "" || !t.Addr.IsValid() {
@@ -35,28 +38,38 @@ func (l *Layer) SendRequest(ctx context.Context, req *sip.Request, t Target) (Ta
 	}
 	t.Addr = unmap(t.Addr)
 	if t.Transport == UDP {
-		err := l.sendRequestUDP(req, t)
+		err := l.sendRequestUDP(req, t, true)
 		if !errors.Is(err, errTooBig) {
 			return t, err
 		}
-		t.Transport = TCP
+		tcp := Target{Transport: TCP, Addr: t.Addr, Host: t.Host}
+		c, err := l.connFor(ctx, tcp)
+		if err != nil {
+			return t, l.sendRequestUDP(req, t, false)
+		}
+		return tcp, l.sendOnConn(c, req)
 	}
 	c, err := l.connFor(ctx, t)
 	if err != nil {
 		l.count(t.Transport).sendErrors.Add(1)
 		return t, fmt.Errorf("transport: send to %v: %w", t, err)
 	}
-	if err := setSentBy(req, t.Transport, l.streamSentBy(c)); err != nil {
-		return t, err
+	return t, l.sendOnConn(c, req)
+}
+
+func (l *Layer) sendOnConn(c *conn, req *sip.Request) error {
+	if err := setSentBy(req, c.key.transport, l.streamSentBy(c)); err != nil {
+		return err
 	}
-	return t, l.writeConn(c, req)
+	return l.writeConn(c, req)
 }
 
 var errTooBig = errors.New("transport: request too large for UDP")
 
 // sendRequestUDP sends req from the UDP socket of t's address family, or
-// returns errTooBig (and sends nothing) when it should go over TCP.
-func (l *Layer) sendRequestUDP(req *sip.Request, t Target) error {
+// returns errTooBig (and sends nothing) when it may and should go over
+// TCP.
+func (l *Layer) sendRequestUDP(req *sip.Request, t Target, mayTCP bool) error {
 	s := l.udpFor(t.Addr.Addr())
 	if s == nil {
 		l.count(UDP).sendErrors.Add(1)
@@ -69,7 +82,7 @@ func (l *Layer) sendRequestUDP(req *sip.Request, t Target) error {
 	defer bufPool.Put(bp)
 	b := req.AppendTo((*bp)[:0])
 	*bp = b
-	if len(b) > udpSizeLimit && l.listens(TCP) {
+	if len(b) > udpSizeLimit && mayTCP {
 		return errTooBig
 	}
 	return l.writeUDP(s, b, t.Addr)
@@ -105,6 +118,8 @@ func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source
 		s := src.udp // RFC 3581 §4: from where the request arrived
 		if s == nil {
 			s = l.udpFor(addr.Addr())
+		} else if addr.Addr() == src.Remote.Addr().WithZone("") {
+			addr = netip.AddrPortFrom(src.Remote.Addr(), addr.Port()) // keep a link-local zone
 		}
 		if s == nil {
 			return fmt.Errorf("%w: no UDP socket for %v", ErrNoRoute, addr)
@@ -202,18 +217,6 @@ func (l *Layer) streamSentBy(c *conn) netip.AddrPort {
 		}
 	}
 	return c.local
-}
-
-// listens reports whether the layer has a listener for transport.
-func (l *Layer) listens(transport string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, s := range l.streams {
-		if s.transport == transport {
-			return true
-		}
-	}
-	return false
 }
 
 func (l *Layer) resolver() *Resolver {

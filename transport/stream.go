@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +24,9 @@ type connKey struct {
 }
 
 // conn is one stream connection, inbound or outbound. One goroutine
-// reads it; any goroutine may write.
+// reads it and one writes it: senders only queue, so a peer that stops
+// reading cannot block the reader goroutine that is sending to it (and
+// with it every other peer that reader serves).
 type conn struct {
 	l       *Layer
 	key     connKey
@@ -33,12 +34,23 @@ type conn struct {
 	inbound bool
 
 	nc net.Conn        // TCP and TLS
-	ws *websocket.Conn // WS and WSS
+	ws *websocket.Conn // WS and WSS; set before the conn is shared
 
-	wmu    sync.Mutex
-	active atomic.Int64 // time of the last message read or written, unix ns
+	sendq  chan []byte   // messages waiting for the writer
+	done   chan struct{} // closed by close
+	active atomic.Int64  // time of the last message read or written, unix ns
 	idle   atomic.Pointer[time.Timer]
 	closed atomic.Bool
+}
+
+// sendQueue bounds the messages waiting on one connection. A peer that
+// lets this many pile up is not reading, and the connection is closed
+// (Kamailio does the same past tcp_conn_wq_max).
+const sendQueue = 256
+
+func newConn(l *Layer, transport string, remote netip.AddrPort, inbound bool) *conn {
+	return &conn{l: l, key: connKey{transport, remote}, inbound: inbound,
+		sendq: make(chan []byte, sendQueue), done: make(chan struct{})}
 }
 
 func (c *conn) String() string {
@@ -78,6 +90,7 @@ func (c *conn) close() {
 	if t := c.idle.Load(); t != nil {
 		t.Stop()
 	}
+	close(c.done)
 	if c.nc != nil {
 		c.nc.Close()
 	}
@@ -87,31 +100,54 @@ func (c *conn) close() {
 	c.l.removeConn(c)
 }
 
-// write sends one message (or a keep-alive pong).
+// errQueueFull closes a connection whose peer stopped reading.
+var errQueueFull = errors.New("transport: peer is not reading, connection closed")
+
+// write queues one message (or a keep-alive pong) for the writer; b is
+// copied. It never blocks.
 func (c *conn) write(b []byte) error {
 	if c.closed.Load() {
 		return net.ErrClosed
 	}
-	timeout := c.l.cfg.WriteTimeout
-	var err error
-	if c.ws != nil {
-		// RFC 7118 §5: one SIP message per WebSocket message, as text.
-		ctx, cancel := context.WithTimeout(c.l.ctx, timeout)
-		err = c.ws.Write(ctx, websocket.MessageText, b)
-		cancel()
-	} else {
-		c.wmu.Lock()
-		c.nc.SetWriteDeadline(time.Now().Add(timeout))
-		_, err = c.nc.Write(b)
-		c.wmu.Unlock()
-	}
-	if err != nil {
-		// A stream that failed a write is in an unknown state.
+	select {
+	case c.sendq <- append([]byte(nil), b...):
+		c.touch()
+		return nil
+	default:
 		c.close()
-		return err
+		return errQueueFull
 	}
-	c.touch()
-	return nil
+}
+
+// writeLoop writes queued messages until the connection closes; a write
+// that fails or takes longer than WriteTimeout closes it.
+func (c *conn) writeLoop() {
+	defer c.l.wg.Done()
+	timeout := c.l.cfg.WriteTimeout
+	for {
+		var b []byte
+		select {
+		case b = <-c.sendq:
+		case <-c.done:
+			return
+		}
+		var err error
+		if c.ws != nil {
+			// RFC 7118 §5: one SIP message per WebSocket message, as text.
+			ctx, cancel := context.WithTimeout(c.l.ctx, timeout)
+			err = c.ws.Write(ctx, websocket.MessageText, b)
+			cancel()
+		} else {
+			c.nc.SetWriteDeadline(time.Now().Add(timeout))
+			_, err = c.nc.Write(b)
+		}
+		if err != nil {
+			c.l.cfg.Logger.Debug("transport: write failed, closing", "conn", c.String(), "err", err)
+			c.l.count(c.key.transport).sendErrors.Add(1)
+			c.close()
+			return
+		}
+	}
 }
 
 func (c *conn) source() Source {
@@ -122,6 +158,8 @@ func (c *conn) source() Source {
 func (c *conn) serve() {
 	defer c.l.wg.Done()
 	defer c.close()
+	c.l.wg.Add(1) // serve's own count keeps the group above zero
+	go c.writeLoop()
 	c.startIdle()
 	if c.ws != nil {
 		c.serveWS()
@@ -215,8 +253,8 @@ func (s *streamListener) accept() {
 		if s.transport == TLS {
 			nc = tls.Server(nc, s.l.cfg.TLS)
 		}
-		c := &conn{l: s.l, nc: nc, inbound: true, local: addrPortOf(nc.LocalAddr()),
-			key: connKey{s.transport, addrPortOf(nc.RemoteAddr())}}
+		c := newConn(s.l, s.transport, addrPortOf(nc.RemoteAddr()), true)
+		c.nc, c.local = nc, addrPortOf(nc.LocalAddr())
 		if err := s.l.addConn(c); err != nil {
 			nc.Close()
 			continue
@@ -307,7 +345,7 @@ func (c *conn) closeUnregistered() {
 }
 
 func (l *Layer) dial(ctx context.Context, t Target) (*conn, error) {
-	c := &conn{l: l, key: connKey{t.Transport, t.Addr}}
+	c := newConn(l, t.Transport, t.Addr, false)
 	var d net.Dialer
 	switch t.Transport {
 	case TCP:

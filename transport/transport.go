@@ -208,7 +208,8 @@ func (l *Layer) Listen(transport, addr string) (netip.AddrPort, error) {
 }
 
 // Close stops every listener, closes every connection and waits for the
-// layer's goroutines to return.
+// layer's goroutines to return. It must not be called from a Handler,
+// Trace or BadMessage callback, which runs on one of those goroutines.
 func (l *Layer) Close() error {
 	l.mu.Lock()
 	if l.closed {

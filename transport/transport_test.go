@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -532,5 +533,169 @@ func TestWebSocketNeedsSIPSubprotocol(t *testing.T) {
 	case in := <-seen:
 		t.Errorf("a message arrived without the subprotocol: %s", in.msg.StartLine())
 	default:
+	}
+}
+
+// RFC 3261 §18.1.1: with nobody listening on TCP, a large request goes
+// over UDP after all.
+func TestLargeRequestFallsBackToUDP(t *testing.T) {
+	_, addrs, seen := echoServer(t, Config{}, "UDP:127.0.0.1:0")
+	cli, _, got := newLayer(t, Config{}, "UDP:127.0.0.1:0")
+	req := request(t, "MESSAGE", "127.0.0.1", "Subject: "+strings.Repeat("x", 1400))
+	used, err := cli.SendRequest(context.Background(), req, Target{Transport: UDP, Addr: addrs[UDP]})
+	if err != nil || used.Transport != UDP {
+		t.Fatalf("sent over %s, %v; want UDP", used.Transport, err)
+	}
+	wait(t, seen, "the large request over UDP")
+	wait(t, got, "its response")
+}
+
+// Requests to the same peer reuse one connection (RFC 3261 §18.1.1
+// "SHOULD use the connection"), and the peer's responses come back on it.
+func TestConnectionReuse(t *testing.T) {
+	_, addrs, seen := echoServer(t, Config{}, "TCP:127.0.0.1:0")
+	cli, _, got := newLayer(t, Config{}, "UDP:127.0.0.1:0")
+	var remotes []netip.AddrPort
+	for range 3 {
+		if _, err := cli.SendRequest(context.Background(), request(t, "OPTIONS", "127.0.0.1"), Target{Transport: TCP, Addr: addrs[TCP]}); err != nil {
+			t.Fatal(err)
+		}
+		remotes = append(remotes, wait(t, seen, "request").src.Remote)
+		wait(t, got, "response")
+	}
+	if remotes[0] != remotes[1] || remotes[1] != remotes[2] {
+		t.Errorf("requests came from %v: more than one connection", remotes)
+	}
+	if n := cli.Stats()[TCP].ConnsOpen; n != 1 {
+		t.Errorf("client has %d TCP connections open, want 1", n)
+	}
+}
+
+// Messages either way keep a connection open past IdleTimeout.
+func TestTrafficKeepsConnectionOpen(t *testing.T) {
+	_, addrs, seen := echoServer(t, Config{IdleTimeout: 300 * time.Millisecond}, "TCP:127.0.0.1:0")
+	cli, _, got := newLayer(t, Config{IdleTimeout: time.Hour}, "UDP:127.0.0.1:0")
+	var first netip.AddrPort
+	for i := range 8 {
+		if _, err := cli.SendRequest(context.Background(), request(t, "OPTIONS", "127.0.0.1"), Target{Transport: TCP, Addr: addrs[TCP]}); err != nil {
+			t.Fatal(err)
+		}
+		src := wait(t, seen, "request").src.Remote
+		wait(t, got, "response")
+		if i == 0 {
+			first = src
+		} else if src != first {
+			t.Fatalf("request %d came on a new connection after %v", i, time.Duration(i)*150*time.Millisecond)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// A stream message over MaxStreamMessage closes the connection.
+func TestOversizeStreamMessageClosesConnection(t *testing.T) {
+	srv, addrs, _ := newLayer(t, Config{MaxStreamMessage: 1000}, "TCP:127.0.0.1:0")
+	nc, err := net.Dial("tcp", addrs[TCP].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte("MESSAGE sip:a@127.0.0.1 SIP/2.0\r\nContent-Length: 5000\r\n\r\n" + strings.Repeat("x", 5000)))
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// EOF, or a reset since the server closed with our bytes unread.
+	var ne net.Error
+	if _, err := nc.Read(make([]byte, 1)); err == nil || errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("read %v, want the connection closed", err)
+	}
+	if d := srv.Stats()[TCP].Dropped; d != 1 {
+		t.Errorf("Dropped = %d, want 1", d)
+	}
+}
+
+// A peer that stops reading cannot make senders wait: writes are queued,
+// and when the queue is full the connection is closed.
+func TestSlowReaderDoesNotBlockSenders(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		nc, err := ln.Accept()
+		if err == nil {
+			defer nc.Close()
+			time.Sleep(10 * time.Second) // never reads
+		}
+	}()
+	cli, _, _ := newLayer(t, Config{WriteTimeout: time.Minute}, "UDP:127.0.0.1:0")
+	body := strings.Repeat("x", 60000)
+	msg := "MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKslow\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: slow\r\n" +
+		"CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 60000\r\n\r\n" + body
+	target := Target{Transport: TCP, Addr: addrPortOf(ln.Addr())}
+	start := time.Now()
+	var full error
+	for range 2 * sendQueue {
+		m, err := sip.Parse([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.SendRequest(context.Background(), m.(*sip.Request), target); err != nil {
+			full = err
+			break
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("sending took %v: a sender waited on the slow peer", d)
+	}
+	if !errors.Is(full, errQueueFull) {
+		t.Errorf("last send: %v, want errQueueFull", full)
+	}
+	if n := cli.Stats()[TCP].ConnsOpen; n != 0 {
+		t.Errorf("%d connections open after the queue overflowed", n)
+	}
+}
+
+// A TLS client verifies the server's certificate unless told not to.
+func TestTLSClientVerifiesServer(t *testing.T) {
+	srvTLS, _ := testCert(t)
+	_, addrs, _ := newLayer(t, Config{TLS: srvTLS}, "TLS:127.0.0.1:0")
+	cli, _, _ := newLayer(t, Config{}, "UDP:127.0.0.1:0") // system roots only
+	_, err := cli.SendRequest(context.Background(), request(t, "OPTIONS", "127.0.0.1"), Target{Transport: TLS, Addr: addrs[TLS]})
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Errorf("err = %v, want the unknown-authority error", err)
+	}
+}
+
+// WebSocket connections count against the limits and leave the counts
+// when they close.
+func TestWebSocketConnectionsCounted(t *testing.T) {
+	srv, addrs, seen := echoServer(t, Config{MaxConnsPerIP: 1}, "WS:127.0.0.1:0")
+	cli, _, got := newLayer(t, Config{}, "UDP:127.0.0.1:0")
+	if _, err := cli.SendRequest(context.Background(), request(t, "OPTIONS", "127.0.0.1"), Target{Transport: WS, Addr: addrs[WS]}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, seen, "request")
+	wait(t, got, "response")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws://"+addrs[WS].String()+"/", &websocket.DialOptions{Subprotocols: []string{"sip"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Errorf("second connection from one address: %v, want a try-again-later close", err)
+	}
+	if st := srv.Stats()[WS]; st.ConnsOpen != 1 || st.ConnsRejected != 1 {
+		t.Errorf("stats %+v, want 1 open and 1 rejected", st)
+	}
+	cli.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Stats()[WS].ConnsOpen != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := srv.Stats()[WS].ConnsOpen; n != 0 {
+		t.Errorf("ConnsOpen = %d after the client closed", n)
 	}
 }

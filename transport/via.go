@@ -18,9 +18,11 @@ func stampVia(req *sip.Request, remote netip.AddrPort) error {
 	if !ok {
 		return nil // Parse rejects a request without Via
 	}
-	ip := remote.Addr().Unmap()
+	// A link-local source keeps its zone in the Source; a Via cannot
+	// carry one (RFC 3261 IPv6address has no zone).
+	ip := remote.Addr().Unmap().WithZone("")
 	_, rport := v.RPort()
-	if !rport && hostIs(v.Host, ip) {
+	if !rport && hostIs(v.Host, ip) && !v.Params.Has("received") {
 		return nil
 	}
 	// received goes right after the sent-by, where RFC 3581's example
@@ -83,10 +85,11 @@ func viaResponseDest(v sip.Via) (responseDest, bool) {
 		return responseDest{}, false
 	}
 	port := v.Port
-	if maddr, ok := v.Maddr(); ok {
-		// §18.2.2: to the maddr address, at the sent-by port or the
-		// default one. Only a numeric maddr is honoured: a proxy must not
-		// be made to look up names a stranger chose.
+	if maddr, ok := v.Maddr(); ok && t == UDP {
+		// §18.2.2, unreliable transports only: to the maddr address, at
+		// the sent-by port or the default one. Only a numeric maddr is
+		// honoured: a proxy must not be made to look up names a
+		// stranger chose.
 		a, ok := ipLiteral(maddr)
 		if !ok {
 			return responseDest{}, false

@@ -44,9 +44,15 @@ func TestStampVia(t *testing.T) {
 		// A received the client wrote itself is not believed.
 		{"spoofed received", "SIP/2.0/UDP 10.1.1.1;received=203.0.113.7;branch=z9hG4bK1", "192.0.2.1:5060",
 			"SIP/2.0/UDP 10.1.1.1;received=192.0.2.1;branch=z9hG4bK1"},
+		// Even when the sent-by is the source: a response must not be
+		// aimed elsewhere by the client.
+		{"spoofed received, same host", "SIP/2.0/UDP 192.0.2.1;received=203.0.113.7;branch=z9hG4bK1", "192.0.2.1:5060",
+			"SIP/2.0/UDP 192.0.2.1;received=192.0.2.1;branch=z9hG4bK1"},
 		// RFC 5118 §4.5: IPv6, written as a reference.
 		{"ipv6", "SIP/2.0/UDP [2001:db8::9:1]:6050;rport;branch=z9hG4bK1", "[2001:db8::9:255]:6051",
 			"SIP/2.0/UDP [2001:db8::9:1]:6050;received=[2001:db8::9:255];rport=6051;branch=z9hG4bK1"},
+		{"ipv6 link-local source", "SIP/2.0/UDP [fe80::2]:5060;rport;branch=z9hG4bK1", "[fe80::1%eth0]:5062",
+			"SIP/2.0/UDP [fe80::2]:5060;received=[fe80::1];rport=5062;branch=z9hG4bK1"},
 		{"ipv6 same address", "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bK1", "[2001:db8::9:1]:6050",
 			"SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bK1"},
 	}
@@ -90,6 +96,9 @@ func TestResponseDestination(t *testing.T) {
 			responseDest{transport: TLS, addr: netip.MustParseAddrPort("192.0.2.1:5061")}},
 		{"maddr", "SIP/2.0/UDP 10.1.1.1:5070;maddr=239.255.255.1;received=192.0.2.1;branch=z9hG4bK1",
 			responseDest{transport: UDP, addr: netip.MustParseAddrPort("239.255.255.1:5070")}},
+		// §18.2.2 uses maddr on unreliable transports only.
+		{"maddr on tcp", "SIP/2.0/TCP 10.1.1.1:5070;maddr=239.255.255.1;received=192.0.2.1;branch=z9hG4bK1",
+			responseDest{transport: TCP, addr: netip.MustParseAddrPort("192.0.2.1:5070")}},
 		{"numeric sent-by", "SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK1",
 			responseDest{transport: UDP, addr: netip.MustParseAddrPort("192.0.2.7:5070")}},
 		{"ipv6 received", "SIP/2.0/UDP [2001:db8::9:1]:6050;received=[2001:db8::9:255];rport=6051;branch=z9hG4bK1",

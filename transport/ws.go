@@ -21,6 +21,7 @@ func (s *streamListener) newHTTPServer() *http.Server {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.l.cfg.DialTimeout,
+		IdleTimeout:       s.l.cfg.IdleTimeout,
 		// WebSocket upgrades are HTTP/1.1 (RFC 6455); an empty
 		// TLSNextProto keeps HTTP/2 off, and the server would otherwise
 		// write its protocols into a TLS configuration we share.
@@ -31,6 +32,9 @@ func (s *streamListener) newHTTPServer() *http.Server {
 	if s.l.cfg.TLS != nil {
 		srv.TLSConfig = s.l.cfg.TLS.Clone()
 	}
+	// A connection is upgraded or closed: an HTTP keep-alive would hold
+	// it outside the connection limits.
+	srv.SetKeepAlivesEnabled(false)
 	return srv
 }
 
@@ -56,11 +60,6 @@ func (s *streamListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		local = addrPortOf(a)
 	}
-	c := &conn{l: s.l, inbound: true, local: local, key: connKey{s.transport, unmap(remote)}}
-	if err := s.l.addConn(c); err != nil {
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
-		return
-	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols: []string{subprotocol},
 		// SIP clients in web pages come from any origin, and SIP
@@ -69,23 +68,23 @@ func (s *streamListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
-		s.l.wg.Done()
-		c.closed.Store(true)
-		s.l.removeConn(c)
-		return
+		return // Accept has answered the bad upgrade
 	}
-	c.ws = ws
 	if ws.Subprotocol() != subprotocol {
 		// RFC 7118 §4.1: the client must ask for "sip".
 		ws.Close(websocket.StatusPolicyViolation, "subprotocol sip required")
+		return
+	}
+	c := newConn(s.l, s.transport, unmap(remote), true)
+	c.ws, c.local = ws, local
+	if err := s.l.addConn(c); err != nil {
+		ws.Close(websocket.StatusTryAgainLater, "too many connections")
+		return
 	}
 	c.serve()
 }
 
 func (c *conn) serveWS() {
-	if c.ws.Subprotocol() != subprotocol {
-		return
-	}
 	max := c.l.cfg.MaxStreamMessage
 	c.ws.SetReadLimit(int64(max))
 	src := c.source()
@@ -127,6 +126,9 @@ func (l *Layer) dialWS(ctx context.Context, c *conn, t Target) error {
 		TLSClientConfig:     l.clientTLS(t),
 		TLSHandshakeTimeout: l.cfg.DialTimeout,
 	}
+	// A failed upgrade leaves its connection idle in the pool of a
+	// Transport nobody will use again.
+	defer tr.CloseIdleConnections()
 	ws, _, err := websocket.Dial(ctx, scheme+host+"/", &websocket.DialOptions{
 		Subprotocols: []string{subprotocol},
 		HTTPClient:   &http.Client{Transport: tr},
