@@ -23,11 +23,11 @@
 //		defer n.Close()
 //		uas := n.Endpoint("UDP", "127.0.0.1:5070", nil) // never answers
 //		uac := n.Endpoint("UDP", "127.0.0.1:5060", nil)
-//		txl := transaction.New(uac, ...) // sends through uac
+//		txl, _ := transaction.New(transaction.Config{Sender: uac})
 //		uac.SetHandler(txl)
 //
 //		req := siptest.Request(t, "INVITE", "sip:bob@127.0.0.1:5070")
-//		txl.Request(ctx, req, transport.Target{Transport: "UDP", Addr: uas.Addr()})
+//		txl.Request(ctx, req, transport.Target{Transport: "UDP", Addr: uas.Addr()}, tu)
 //		time.Sleep(2 * time.Second)
 //		synctest.Wait()
 //		for i, ev := range n.Sent(siptest.IsRequest("INVITE")) {
