@@ -39,9 +39,10 @@ type ClientTx struct {
 
 	mu       sync.Mutex
 	state    State
-	ack      *sip.Request  // the ACK for a non-2xx final, resent on its retransmissions
-	interval time.Duration // the next Timer A or E interval
-	d        deadlines
+	ack      *sip.Request   // the ACK for a non-2xx final, resent on its retransmissions
+	interval time.Duration  // the next Timer A or E interval
+	d        deadlines      //
+	out      []*sip.Request // to send once the lock is released
 }
 
 // Request returns the request the transaction sent.
@@ -69,6 +70,9 @@ func (l *Layer) Request(ctx context.Context, req *sip.Request, target transport.
 	v, ok := req.TopVia()
 	if !ok || !v.RFC3261Branch() {
 		return nil, ErrNoBranch
+	}
+	if h == nil {
+		return nil, errors.New("transaction: Request needs a ClientHandler")
 	}
 	method := req.Method()
 	if method == sip.ACK {
@@ -141,18 +145,17 @@ func (l *Layer) receiveResponse(resp *sip.Response, src transport.Source) {
 
 func (tx *ClientTx) receive(resp *sip.Response) {
 	tx.mu.Lock()
-	pass, err := tx.step(resp)
-	notify := tx.failed(err)
-	tx.mu.Unlock()
-	if pass {
-		tx.h.HandleResponse(tx, resp)
-	}
-	notify()
+	pass := tx.step(resp)
+	tx.unlock(func() {
+		if pass {
+			tx.h.HandleResponse(tx, resp)
+		}
+	})
 }
 
-// step runs the state machine on a response and reports whether the TU
-// sees it.
-func (tx *ClientTx) step(resp *sip.Response) (pass bool, err error) {
+// step runs the state machine on a response, with the lock held, and
+// reports whether the TU sees it.
+func (tx *ClientTx) step(resp *sip.Response) (pass bool) {
 	code := resp.StatusCode()
 	t := tx.l.timers
 	switch tx.state {
@@ -161,14 +164,14 @@ func (tx *ClientTx) step(resp *sip.Response) (pass bool, err error) {
 		// §17.1.1.2: a retransmitted non-2xx final gets the ACK again;
 		// non-INVITE Completed absorbs everything (§17.1.2.2).
 		if tx.invite && code >= 300 && tx.ack != nil {
-			return false, tx.sendACK()
+			tx.out = append(tx.out, tx.ack)
 		}
-		return false, nil
+		return false
 	case Accepted:
 		// RFC 6026 §8.4: every 2xx goes to the TU, which ACKs it.
-		return code/100 == 2, nil
+		return code/100 == 2
 	default:
-		return false, nil
+		return false
 	}
 	switch {
 	case code < 200:
@@ -178,42 +181,26 @@ func (tx *ClientTx) step(resp *sip.Response) (pass bool, err error) {
 			tx.d.stop(timerA, timerB)
 		}
 		tx.state = Proceeding
-		return true, nil
 	case !tx.invite:
 		tx.state = Completed
 		tx.d.stop(timerE, timerF)
 		tx.after(timerK, unreliableOnly(t.T4, tx.reliable))
-		return true, nil
 	case code/100 == 2:
 		// RFC 6026 §8.4: Accepted for Timer M, so 2xx retransmissions
 		// and forks still find the transaction.
 		tx.state = Accepted
 		tx.d.stop(timerA, timerB)
 		tx.after(timerM, t.timeout64())
-		return true, nil
 	default:
 		tx.state = Completed
 		tx.d.stop(timerA, timerB)
-		ack, err := buildACK(tx.req, resp)
-		if err != nil {
-			return true, err
+		if ack, err := buildACK(tx.req, resp); err == nil {
+			tx.ack = ack
+			tx.out = append(tx.out, ack)
 		}
-		tx.ack = ack
-		err = tx.sendACK()
 		tx.after(timerD, t.timerD(tx.reliable))
-		return true, err
 	}
-}
-
-func (tx *ClientTx) sendACK() error {
-	return tx.resend(tx.ack)
-}
-
-func (tx *ClientTx) resend(req *sip.Request) error {
-	if _, err := tx.l.sender.SendRequest(context.Background(), req, tx.target); err != nil {
-		return fmt.Errorf("%w: %w", ErrTransport, err)
-	}
-	return nil
+	return true
 }
 
 // after starts timer id, or terminates at once when its duration is zero
@@ -227,19 +214,45 @@ func (tx *ClientTx) after(id timerID, d time.Duration) {
 	tx.d.arm(tx.onTimer)
 }
 
-// failed ends the transaction after a transport error (§17.1.4) and
-// returns the TU notification to make once the lock is released.
-func (tx *ClientTx) failed(err error) func() {
-	if err == nil {
-		return func() {}
+// unlock releases the lock, then sends what the state machine queued
+// (retransmissions, ACKs) and makes the TU notification, if any, so that
+// neither a slow transport nor the TU runs under the lock. A send error
+// ends the transaction (§17.1.4) and is reported to the TU.
+func (tx *ClientTx) unlock(notify func()) {
+	out := tx.out
+	tx.out = nil
+	target := tx.target
+	tx.mu.Unlock()
+	var err error
+	for _, req := range out {
+		if _, e := tx.l.sender.SendRequest(context.Background(), req, target); e != nil && err == nil {
+			err = fmt.Errorf("%w: %w", ErrTransport, e)
+		}
 	}
+	if notify != nil {
+		notify()
+	}
+	if err != nil {
+		tx.mu.Lock()
+		tx.terminate()
+		tx.mu.Unlock()
+		tx.h.HandleError(tx, err)
+	}
+}
+
+// Terminate ends the transaction at once, without telling the TU: for a
+// TU whose own timer ran out, such as a proxy's Timer C, or a UAC that
+// gave up 64·T1 after its CANCEL (RFC 3261 §9.1). An INVITE in
+// Proceeding has no timer of its own (§17.1.1.2).
+func (tx *ClientTx) Terminate() {
+	tx.mu.Lock()
 	tx.terminate()
-	return func() { tx.h.HandleError(tx, err) }
+	tx.mu.Unlock()
 }
 
 func (tx *ClientTx) onTimer() {
 	tx.mu.Lock()
-	notify := func() {}
+	var notify func()
 	now := time.Now()
 	for tx.state != Terminated {
 		id, ok := tx.d.next(now)
@@ -253,8 +266,7 @@ func (tx *ClientTx) onTimer() {
 	if tx.state != Terminated {
 		tx.d.arm(tx.onTimer)
 	}
-	tx.mu.Unlock()
-	notify()
+	tx.unlock(notify)
 }
 
 func (tx *ClientTx) fire(id timerID) func() {
@@ -265,7 +277,7 @@ func (tx *ClientTx) fire(id timerID) func() {
 		if tx.state == Calling {
 			tx.interval *= 2
 			tx.d.start(timerA, tx.interval)
-			return tx.failed(tx.resend(tx.req))
+			tx.out = append(tx.out, tx.req)
 		}
 	case timerE:
 		// §17.1.2.2: double up to T2 in Trying; T2 once in Proceeding.
@@ -276,7 +288,7 @@ func (tx *ClientTx) fire(id timerID) func() {
 				tx.interval = min(2*tx.interval, t.T2)
 			}
 			tx.d.start(timerE, tx.interval)
-			return tx.failed(tx.resend(tx.req))
+			tx.out = append(tx.out, tx.req)
 		}
 	case timerB, timerF:
 		if tx.state == Calling || tx.state == Trying || tx.state == Proceeding {

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transport"
 )
 
 // Sender is the transport the layer sends through: *transport.Layer, or
-// an in-memory network in tests.
+// an in-memory network in tests. It must deliver asynchronously (never
+// call a Handler on the sending goroutine): a transaction sends its
+// first request with its lock held.
 type Sender interface {
 	SendRequest(ctx context.Context, req *sip.Request, t transport.Target) (transport.Target, error)
 	SendResponse(ctx context.Context, resp *sip.Response, src transport.Source) error
@@ -51,6 +54,13 @@ type Config struct {
 	// Stray, if set, receives responses that match no client
 	// transaction. Nil drops them, as RFC 6026 §7.3 has a proxy do.
 	Stray func(resp *sip.Response, src transport.Source)
+
+	// InviteLifetime and NonInviteLifetime bound how long a server
+	// transaction waits for the TU's final response (RFC 3261 sets no
+	// limit; these are Kamailio's max_inv_lifetime and
+	// max_noninv_lifetime). An INVITE then gets 408 and the TU
+	// HandleError(ErrTimeout). Zero: 180 s and 64·T1.
+	InviteLifetime, NonInviteLifetime time.Duration
 }
 
 // Layer matches messages to transactions and runs the state machines.
@@ -60,6 +70,8 @@ type Layer struct {
 	handler Handler
 	timers  Timers
 	stray   func(*sip.Response, transport.Source)
+
+	inviteLifetime, nonInviteLifetime time.Duration
 
 	seed    maphash.Seed
 	servers [shards]serverShard
@@ -84,11 +96,19 @@ func New(cfg Config) (*Layer, error) {
 		return nil, errors.New("transaction: Config.Sender is required")
 	}
 	l := &Layer{
-		sender:  cfg.Sender,
-		handler: cfg.Handler,
-		timers:  cfg.Timers.withDefaults(),
-		stray:   cfg.Stray,
-		seed:    maphash.MakeSeed(),
+		sender:            cfg.Sender,
+		handler:           cfg.Handler,
+		timers:            cfg.Timers.withDefaults(),
+		stray:             cfg.Stray,
+		seed:              maphash.MakeSeed(),
+		inviteLifetime:    cfg.InviteLifetime,
+		nonInviteLifetime: cfg.NonInviteLifetime,
+	}
+	if l.inviteLifetime <= 0 {
+		l.inviteLifetime = 180 * time.Second
+	}
+	if l.nonInviteLifetime <= 0 {
+		l.nonInviteLifetime = l.timers.timeout64()
 	}
 	for i := range l.servers {
 		l.servers[i].m = make(map[serverKey]*ServerTx)

@@ -20,12 +20,15 @@ type ServerTx struct {
 	invite   bool
 	reliable bool
 
-	mu    sync.Mutex
-	state State
-	last  *sip.Response // the response to resend on a retransmitted request
-	toTag string        // To tag of the final response, for RFC 2543 ACK matching
-	g     time.Duration // the next Timer G interval
-	d     deadlines
+	mu        sync.Mutex
+	state     State
+	last      *sip.Response   // the response to resend on a retransmitted request
+	toTag     string          // To tag of the final response, for RFC 2543 ACK matching
+	g         time.Duration   // the next Timer G interval
+	d         deadlines       //
+	out       []*sip.Response // to send once the lock is released
+	delivered bool            // HandleRequest has returned
+	cancel    *sip.Request    // the CANCEL that matched, if any
 }
 
 // Request returns the request that created the transaction.
@@ -39,6 +42,16 @@ func (tx *ServerTx) State() State {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	return tx.state
+}
+
+// Cancelled returns the CANCEL that matched the transaction before its
+// final response (§9.2), or nil. A TU that is still setting up the
+// request can check it: HandleCancel comes only after HandleRequest has
+// returned.
+func (tx *ServerTx) Cancelled() *sip.Request {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.cancel
 }
 
 func (l *Layer) serverShard(k serverKey) *serverShard {
@@ -73,45 +86,71 @@ func (l *Layer) receiveRequest(req *sip.Request, src transport.Source) {
 	k := serverKeyOf(req, method)
 	tx, isNew := l.findOrAddServer(k, func() *ServerTx { return l.newServer(k, req, src) })
 	if !isNew {
-		tx.receiveRetransmission(req)
+		tx.receiveRetransmission()
 		return
 	}
 	l.handler.HandleRequest(tx, req)
+	// A CANCEL processed meanwhile on another goroutine waited for this,
+	// so the TU never hears of a CANCEL before its request.
+	tx.mu.Lock()
+	tx.delivered = true
+	cancel := tx.cancel
+	pending := tx.state == Proceeding || tx.state == Trying
+	tx.mu.Unlock()
+	if cancel != nil && pending {
+		l.handler.HandleCancel(tx, cancel)
+	}
 }
 
-// receiveCancel answers a CANCEL itself (§9.2): 200 when it matches an
-// INVITE server transaction, 481 when it matches none, and tells the TU
-// only when that INVITE has no final response yet.
+// cancellable lists the methods whose pending transactions a CANCEL may
+// match (§9.2: any method but CANCEL and ACK), tried after INVITE. An
+// extension method not listed gets 481; cancelling a non-INVITE request
+// has no effect anyway but the 200 (§9.2).
+var cancellable = [...]string{sip.INVITE, sip.OPTIONS, sip.REGISTER, sip.SUBSCRIBE, sip.NOTIFY,
+	sip.MESSAGE, sip.INFO, sip.UPDATE, sip.PRACK, sip.REFER, sip.PUBLISH, sip.BYE}
+
+// receiveCancel answers a CANCEL itself (§9.2): 200 when it matches a
+// server transaction, 481 when it matches none, and tells the TU when
+// the transaction it matched has no final response yet.
 func (l *Layer) receiveCancel(req *sip.Request, src transport.Source) {
 	k := serverKeyOf(req, sip.CANCEL)
 	ctx, isNew := l.findOrAddServer(k, func() *ServerTx { return l.newServer(k, req, src) })
 	if !isNew {
-		ctx.receiveRetransmission(req)
+		ctx.receiveRetransmission()
 		return
 	}
-	ik := k
-	ik.method = sip.INVITE
-	inv := l.findServer(ik)
-	if inv == nil || k.legacy.callID != "" && req.ToTag() != inv.req.ToTag() {
+	var target *ServerTx
+	for _, m := range cancellable {
+		tk := k
+		tk.method = m
+		if target = l.findServer(tk); target != nil {
+			break
+		}
+	}
+	if target == nil || k.legacy.callID != "" && req.ToTag() != target.req.ToTag() {
 		ctx.Respond(sip.NewResponse(req, 481, ""))
 		return
 	}
-	// The 200 to a CANCEL takes the To tag the INVITE's response has, if
-	// any, as the CANCEL itself has none (§9.2).
-	ok := sip.NewResponse(req, 200, "")
-	inv.mu.Lock()
-	pending := inv.state == Proceeding
-	tag := inv.toTag
-	if tag == "" && inv.last != nil {
-		tag = inv.last.ToTag()
+	target.mu.Lock()
+	pending := target.state == Proceeding || target.state == Trying
+	if pending && target.cancel == nil {
+		target.cancel = req
 	}
-	inv.mu.Unlock()
+	tell := pending && target.delivered && target.cancel == req
+	// The 200 takes the To tag of the request's response, if one has
+	// gone out (§9.2); a CANCEL has none of its own.
+	tag := target.toTag
+	if tag == "" && target.last != nil {
+		tag = target.last.ToTag()
+	}
+	target.mu.Unlock()
+	ok := sip.NewResponse(req, 200, "")
 	if tag != "" && ok.ToTag() == "" {
 		ok.SetToTag(tag)
 	}
 	ctx.Respond(ok)
-	if pending && l.handler != nil {
-		l.handler.HandleCancel(inv, req)
+	if tell && l.handler != nil {
+		l.handler.HandleCancel(target, req)
 	}
 }
 
@@ -122,15 +161,18 @@ func (l *Layer) newServer(k serverKey, req *sip.Request, src transport.Source) *
 		reliable: transport.Reliable(src.Transport),
 		state:    Trying,
 	}
+	tx.mu.Lock() // the timer's callback must see the timer it calls
+	defer tx.mu.Unlock()
 	if tx.invite {
 		// §17.2.1: an INVITE server transaction starts in Proceeding,
 		// and sends 100 Trying unless the TU answers within 200 ms.
 		tx.state = Proceeding
-		tx.mu.Lock() // the timer's callback must see the timer it calls
 		tx.d.start(timer100, trying100)
-		tx.d.arm(tx.onTimer)
-		tx.mu.Unlock()
+		tx.d.start(timerLifetime, l.inviteLifetime)
+	} else {
+		tx.d.start(timerLifetime, l.nonInviteLifetime)
 	}
+	tx.d.arm(tx.onTimer)
 	return tx
 }
 
@@ -163,21 +205,18 @@ func (tx *ServerTx) ackMatches(ack *sip.Request) bool {
 
 // receiveRetransmission absorbs a retransmitted request, resending the
 // last response where the state machine says so.
-func (tx *ServerTx) receiveRetransmission(req *sip.Request) {
+func (tx *ServerTx) receiveRetransmission() {
 	tx.mu.Lock()
-	var err error
 	switch tx.state {
 	case Proceeding, Completed:
 		// §17.2.1, §17.2.2: the most recent provisional, or the final.
 		if tx.last != nil {
-			err = tx.send(tx.last)
+			tx.out = append(tx.out, tx.last)
 		}
 	}
 	// Trying (non-INVITE: nothing to resend), Confirmed, and Accepted
 	// (RFC 6026 §7.1: the TU retransmits 2xx itself) absorb it.
-	notify := tx.failed(err)
-	tx.mu.Unlock()
-	notify()
+	tx.unlock(nil)
 }
 
 // receiveAck handles an ACK matched to this INVITE transaction.
@@ -189,40 +228,36 @@ func (tx *ServerTx) receiveAck(ack *sip.Request) {
 		tx.state = Confirmed
 		tx.d.stop(timerG, timerH)
 		tx.after(timerI, unreliableOnly(tx.l.timers.T4, tx.reliable))
-		tx.mu.Unlock()
-		return
 	case Accepted:
 		// RFC 6026 §7.1: an ACK in Accepted goes to the TU.
-		tx.mu.Unlock()
-		if tx.l.handler != nil {
-			tx.l.handler.HandleAck(ack, tx.src)
-		}
+		tx.unlock(func() {
+			if tx.l.handler != nil {
+				tx.l.handler.HandleAck(ack, tx.src)
+			}
+		})
 		return
 	}
-	tx.mu.Unlock()
+	tx.unlock(nil)
 }
 
 // Respond sends resp on the transaction. The state machine decides what
 // follows: a 2xx to an INVITE moves it to Accepted (RFC 6026), another
 // final response to Completed, where it is retransmitted on unreliable
-// transports until ACKed.
+// transports until ACKed. A transport error is returned, and also given
+// to the TU's HandleError like one on a retransmission.
 func (tx *ServerTx) Respond(resp *sip.Response) error {
-	code := resp.StatusCode()
 	tx.mu.Lock()
-	err := tx.respond(resp, code)
-	var notify func()
-	if err != nil && err != ErrTerminated && err != ErrBadResponse {
-		notify = tx.failed(err)
+	if err := tx.respond(resp); err != nil {
+		tx.mu.Unlock()
+		return err
 	}
-	tx.mu.Unlock()
-	if notify != nil {
-		notify()
-	}
-	return err
+	return tx.unlock(nil)
 }
 
-func (tx *ServerTx) respond(resp *sip.Response, code int) error {
-	final := code >= 200
+// respond runs the state machine for a response from the TU and queues
+// it; the lock is held.
+func (tx *ServerTx) respond(resp *sip.Response) error {
+	code := resp.StatusCode()
 	switch tx.state {
 	case Terminated:
 		return ErrTerminated
@@ -232,20 +267,19 @@ func (tx *ServerTx) respond(resp *sip.Response, code int) error {
 		if code/100 != 2 {
 			return ErrBadResponse
 		}
-		return tx.send(resp)
+		tx.out = append(tx.out, resp)
+		return nil
 	default:
 		return ErrBadResponse
 	}
 	tx.d.stop(timer100)
 	tx.last = resp
-	if err := tx.send(resp); err != nil {
-		return err
-	}
-	if !final {
+	tx.out = append(tx.out, resp)
+	if code < 200 {
 		tx.state = Proceeding
-		tx.d.arm(tx.onTimer)
 		return nil
 	}
+	tx.d.stop(timerLifetime)
 	tx.toTag = resp.ToTag()
 	t := tx.l.timers
 	switch {
@@ -279,28 +313,43 @@ func (tx *ServerTx) after(id timerID, d time.Duration) {
 	tx.d.arm(tx.onTimer)
 }
 
-func (tx *ServerTx) send(resp *sip.Response) error {
-	if err := tx.l.sender.SendResponse(context.Background(), resp, tx.src); err != nil {
-		return fmt.Errorf("%w: %w", ErrTransport, err)
+// unlock releases the lock, then sends what the state machine queued and
+// makes the TU notification, if any: neither a slow transport nor the TU
+// runs under the lock (a reader waiting for this transaction would stall
+// every message behind it). It returns the first send error, after the
+// transaction has handled it (§17.2.4).
+func (tx *ServerTx) unlock(notify func()) error {
+	out := tx.out
+	tx.out = nil
+	tx.mu.Unlock()
+	var first error
+	for _, resp := range out {
+		if err := tx.l.sender.SendResponse(context.Background(), resp, tx.src); err != nil {
+			err = fmt.Errorf("%w: %w", ErrTransport, err)
+			tx.failed(err)
+			if first == nil {
+				first = err
+			}
+		}
 	}
-	return nil
+	if notify != nil {
+		notify()
+	}
+	return first
 }
 
-// failed ends the transaction after a transport error (§17.2.4) and
-// returns the TU notification to make once the lock is released. In
-// Accepted the TU keeps retransmitting its 2xx, so only the error is
-// reported (RFC 6026 §7.1 gives Accepted no transport-error transition).
-func (tx *ServerTx) failed(err error) func() {
-	if err == nil {
-		return func() {}
-	}
+// failed handles a transport error (§17.2.4): the transaction ends and
+// the TU is told. In Accepted the TU keeps retransmitting its 2xx, so
+// only the error is reported (RFC 6026 §7.1 gives Accepted no
+// transport-error transition).
+func (tx *ServerTx) failed(err error) {
+	tx.mu.Lock()
 	if tx.state != Accepted {
 		tx.terminate()
 	}
-	return func() {
-		if tx.l.handler != nil {
-			tx.l.handler.HandleError(tx, err)
-		}
+	tx.mu.Unlock()
+	if tx.l.handler != nil {
+		tx.l.handler.HandleError(tx, err)
 	}
 }
 
@@ -320,13 +369,11 @@ func (tx *ServerTx) onTimer() {
 	if tx.state != Terminated {
 		tx.d.arm(tx.onTimer)
 	}
-	tx.mu.Unlock()
-	if notify != nil {
-		notify()
-	}
+	tx.unlock(notify)
 }
 
-// fire runs timer id; it returns a TU notification, if any.
+// fire runs timer id with the lock held; it returns a TU notification,
+// if any.
 func (tx *ServerTx) fire(id timerID) func() {
 	t := tx.l.timers
 	switch id {
@@ -334,28 +381,54 @@ func (tx *ServerTx) fire(id timerID) func() {
 		if tx.state == Proceeding && tx.last == nil {
 			trying := sip.NewResponse(tx.req, 100, "")
 			tx.last = trying
-			return tx.failed(tx.send(trying))
+			tx.out = append(tx.out, trying)
 		}
 	case timerG:
 		// §17.2.1: retransmit, doubling up to T2.
 		if tx.state == Completed {
 			tx.g = min(2*tx.g, t.T2)
 			tx.d.start(timerG, tx.g)
-			return tx.failed(tx.send(tx.last))
+			tx.out = append(tx.out, tx.last)
 		}
 	case timerH:
 		if tx.state == Completed {
 			tx.terminate()
-			return func() {
-				if tx.l.handler != nil {
-					tx.l.handler.HandleError(tx, ErrNoACK)
-				}
-			}
+			return tx.tell(ErrNoACK)
 		}
+	case timerLifetime:
+		return tx.expire()
 	case timerI, timerJ, timerL:
 		tx.terminate()
 	}
 	return nil
+}
+
+// expire ends a transaction the TU never answered. RFC 3261 sets no
+// limit there, and without one a TU that drops requests leaks a
+// transaction each time; like Kamailio's max_inv_lifetime and
+// max_noninv_lifetime, an INVITE gets 408 (its client has no timer in
+// Proceeding) and a non-INVITE, whose client gave up at Timer F, just
+// ends.
+func (tx *ServerTx) expire() func() {
+	if tx.state != Trying && tx.state != Proceeding {
+		return nil
+	}
+	if tx.invite {
+		timeout := sip.NewResponse(tx.req, 408, "")
+		if err := tx.respond(timeout); err == nil {
+			return tx.tell(ErrTimeout)
+		}
+	}
+	tx.terminate()
+	return tx.tell(ErrTimeout)
+}
+
+func (tx *ServerTx) tell(err error) func() {
+	return func() {
+		if tx.l.handler != nil {
+			tx.l.handler.HandleError(tx, err)
+		}
+	}
 }
 
 // terminate ends the transaction and removes it from the table; the lock

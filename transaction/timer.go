@@ -6,19 +6,20 @@ import "time"
 type timerID uint8
 
 const (
-	timerA   timerID = iota // INVITE client: retransmit
-	timerB                  // INVITE client: give up
-	timerD                  // INVITE client: leave Completed
-	timerE                  // non-INVITE client: retransmit
-	timerF                  // non-INVITE client: give up
-	timerG                  // INVITE server: retransmit the final response
-	timerH                  // INVITE server: give up waiting for ACK
-	timerI                  // INVITE server: leave Confirmed
-	timerJ                  // non-INVITE server: leave Completed
-	timerK                  // non-INVITE client: leave Completed
-	timerL                  // INVITE server, RFC 6026: leave Accepted
-	timerM                  // INVITE client, RFC 6026: leave Accepted
-	timer100                // INVITE server: send 100 Trying for a silent TU
+	timerA        timerID = iota // INVITE client: retransmit
+	timerB                       // INVITE client: give up
+	timerD                       // INVITE client: leave Completed
+	timerE                       // non-INVITE client: retransmit
+	timerF                       // non-INVITE client: give up
+	timerG                       // INVITE server: retransmit the final response
+	timerH                       // INVITE server: give up waiting for ACK
+	timerI                       // INVITE server: leave Confirmed
+	timerJ                       // non-INVITE server: leave Completed
+	timerK                       // non-INVITE client: leave Completed
+	timerL                       // INVITE server, RFC 6026: leave Accepted
+	timerM                       // INVITE client, RFC 6026: leave Accepted
+	timer100                     // INVITE server: send 100 Trying for a silent TU
+	timerLifetime                // server: give up on a TU that never answers
 	numTimers
 )
 
