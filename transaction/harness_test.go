@@ -2,9 +2,11 @@ package transaction
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -171,19 +173,48 @@ type env struct {
 	layer  *Layer
 	peer   *peer
 	server *serverTU
+	sender *flakySender
 	tr     string
 	start  time.Time
 }
 
+// flakySender fails every send while fail is set: a transport error
+// after the first send (RFC 3261 §17.1.4, §17.2.4).
+type flakySender struct {
+	Sender
+	fail atomic.Bool
+}
+
+var errFlaky = errors.New("connection reset")
+
+func (f *flakySender) SendRequest(ctx context.Context, req *sip.Request, t transport.Target) (transport.Target, error) {
+	if f.fail.Load() {
+		return t, errFlaky
+	}
+	return f.Sender.SendRequest(ctx, req, t)
+}
+
+func (f *flakySender) SendResponse(ctx context.Context, resp *sip.Response, src transport.Source) error {
+	if f.fail.Load() {
+		return errFlaky
+	}
+	return f.Sender.SendResponse(ctx, resp, src)
+}
+
 // newEnv builds the layer at uacAddr and the peer at uasAddr over tr.
 // Call it inside the synctest bubble.
-func newEnv(t *testing.T, tr string) *env {
+func newEnv(t *testing.T, tr string, opts ...func(*Config)) *env {
 	t.Helper()
 	n := siptest.NewNetwork()
 	t.Cleanup(func() { n.Close() })
 	e := &env{t: t, n: n, tr: tr, server: &serverTU{}, peer: &peer{}}
 	ep := n.Endpoint(tr, uacAddr, nil)
-	l, err := New(Config{Sender: ep, Handler: e.server})
+	e.sender = &flakySender{Sender: ep}
+	cfg := Config{Sender: e.sender, Handler: e.server}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

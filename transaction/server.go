@@ -415,6 +415,9 @@ func (tx *ServerTx) expire() func() {
 	}
 	if tx.invite {
 		timeout := sip.NewResponse(tx.req, 408, "")
+		if tx.req.ToTag() == "" {
+			timeout.SetToTag(newTag()) // a final response needs one (§8.2.6.2)
+		}
 		if err := tx.respond(timeout); err == nil {
 			return tx.tell(ErrTimeout)
 		}

@@ -250,6 +250,8 @@ func TestNonInviteServer(t *testing.T) {
 					// Terminated at once: the retransmission was a new
 					// transaction (over TCP none would come).
 					checkTimes(t, "200", e.sentTimes(isCode(200)), ms(200))
+					e.at(33 * time.Second) // the unanswered one ends by its lifetime
+					checkEmpty(t, e.layer)
 					return
 				}
 				checkTimes(t, "200", e.sentTimes(isCode(200)), ms(200, 300))
