@@ -239,3 +239,17 @@ func parseNameAddrList(s string, dst []NameAddr) ([]NameAddr, string) {
 		i = next + 1 // skip ','
 	}
 }
+
+// ParseNameAddr parses one name-addr or addr-spec with its parameters,
+// as in a From, To or Route value ("Bob <sip:bob@example.com>;tag=1").
+// The result aliases s.
+func ParseNameAddr(s string) (NameAddr, error) {
+	n, next, problem := parseNameAddr(s, skipWS(s, 0), false)
+	if problem == "" && skipWS(s, next) != len(s) {
+		problem = "trailing text after name-addr"
+	}
+	if problem != "" {
+		return NameAddr{}, perr(ErrBadHeader, "", problem)
+	}
+	return n, nil
+}

@@ -379,3 +379,28 @@ Content-Length: 0
 	v, _ := r.Get("From")
 	eq(t, "From unfolded", v, "<sip:alice@192.0.2.1> ;tag=1928301774")
 }
+
+func TestParseNameAddr(t *testing.T) {
+	tests := []struct {
+		in, uri, tag string
+		ok           bool
+	}{
+		{`"Bob" <sip:bob@example.com>;tag=1`, "sip:bob@example.com", "1", true},
+		{"<sip:p1.example.com;lr>", "sip:p1.example.com;lr", "", true},
+		{"sip:bob@example.com;tag=x", "sip:bob@example.com", "x", true},
+		{" <sip:a@b> ", "sip:a@b", "", true},
+		{"<sip:a@b>, <sip:c@d>", "", "", false},
+		{"<sip:a@b", "", "", false},
+		{"", "", "", false},
+	}
+	for _, tt := range tests {
+		n, err := ParseNameAddr(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("ParseNameAddr(%q): err %v, want ok=%v", tt.in, err, tt.ok)
+			continue
+		}
+		if tt.ok && (n.URI.String() != tt.uri || n.Tag() != tt.tag) {
+			t.Errorf("ParseNameAddr(%q) = %q tag %q", tt.in, n.URI.String(), n.Tag())
+		}
+	}
+}
