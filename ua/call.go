@@ -1,0 +1,447 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sipkit/sipkit/dialog"
+	"github.com/sipkit/sipkit/sip"
+	"github.com/sipkit/sipkit/transaction"
+	"github.com/sipkit/sipkit/transport"
+)
+
+// CallOptions shape an outgoing INVITE.
+type CallOptions struct {
+	// Target is where the INVITE goes. Zero: resolved from the first
+	// Route, or the Request-URI (RFC 3263).
+	Target transport.Target
+	// From overrides Config.From.
+	From string
+	// Route is a preloaded route set, e.g. an outbound proxy
+	// ("<sip:127.0.0.1:5060;lr>").
+	Route []string
+	// Body and ContentType are the offer, if any.
+	Body        []byte
+	ContentType string
+	// Headers are added as they are, each "Name: value".
+	Headers []string
+}
+
+// Call is an outgoing call: one INVITE, and the dialogs its responses
+// make (one per remote tag when it forks).
+type Call struct {
+	u      *UA
+	invite *sip.Request
+	callID string
+
+	mu           sync.Mutex
+	tx           *transaction.ClientTx
+	first        *dialog.Dialog            // made with the INVITE; the ID without a remote tag finds it
+	byTag        map[string]*dialog.Dialog // every dialog, by remote tag
+	acks         map[string]*sip.Request   // the ACK of each 2xx, resent on its retransmissions
+	confirmed    *dialog.Dialog
+	heard        bool // a provisional response arrived
+	final        bool // the INVITE transaction has its final response (or gave up)
+	cancelWanted bool
+	cancelSent   bool
+	cancelReason string
+	ended        bool
+}
+
+// Call places a call to the Request-URI to. The Calling event is given
+// before it returns.
+func (u *UA) Call(ctx context.Context, to sip.URI, opts CallOptions) (*Call, error) {
+	if u.cfg.Contact == "" {
+		return nil, errors.New("ua: Config.Contact is required to place calls")
+	}
+	inv, err := u.newInvite(to, opts)
+	if err != nil {
+		return nil, err
+	}
+	target := opts.Target
+	if !target.Addr.IsValid() {
+		if target, err = u.targetOf(ctx, inv, ""); err != nil {
+			return nil, err
+		}
+	}
+	c := &Call{u: u, invite: inv, callID: inv.CallID(),
+		byTag: make(map[string]*dialog.Dialog), acks: make(map[string]*sip.Request)}
+	c.first = dialog.NewUAC(inv)
+	u.addDialog(c.first, c)
+	u.mu.Lock()
+	u.calls[c.callID] = c
+	u.mu.Unlock()
+	u.emit([]Event{{Kind: Calling, ID: c.first.ID(), Call: c, Request: inv}})
+
+	c.mu.Lock()
+	tx, err := u.tx.Request(ctx, inv, target, c)
+	c.tx = tx
+	c.mu.Unlock()
+	if err != nil {
+		c.end(Event{Kind: Terminated, Cause: CauseTransportError})
+		return nil, err
+	}
+	return c, nil
+}
+
+func (u *UA) newInvite(to sip.URI, opts CallOptions) (*sip.Request, error) {
+	from := opts.From
+	if from == "" {
+		from = u.cfg.From
+	}
+	inv := sip.NewRequest(sip.INVITE, to)
+	hs := []string{"Via", "SIP/2.0/UDP 0.0.0.0;rport;branch=" + dialog.NewBranch()}
+	for _, r := range opts.Route {
+		hs = append(hs, "Route", r)
+	}
+	hs = append(hs,
+		"Max-Forwards", "70",
+		"From", from+";tag="+dialog.NewTag(),
+		"To", "<"+to.String()+">",
+		"Call-ID", dialog.NewCallID(callIDHost(u.cfg.Contact)),
+		"CSeq", "1 INVITE",
+		"Contact", u.cfg.Contact,
+	)
+	for i := 0; i < len(hs); i += 2 {
+		if err := inv.AppendHeader(hs[i], hs[i+1]); err != nil {
+			return nil, fmt.Errorf("ua: %s: %w", hs[i], err)
+		}
+	}
+	for _, h := range opts.Headers {
+		name, value, ok := cutHeader(h)
+		if !ok {
+			return nil, fmt.Errorf("ua: bad header %q", h)
+		}
+		if err := inv.AppendHeader(name, value); err != nil {
+			return nil, fmt.Errorf("ua: %s: %w", name, err)
+		}
+	}
+	if err := inv.SetBody(opts.Body, opts.ContentType); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// ID returns the current ID of the call's first dialog.
+func (c *Call) ID() dialog.ID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.confirmed != nil {
+		return c.confirmed.ID()
+	}
+	return c.first.ID()
+}
+
+// Invite returns the INVITE as sent.
+func (c *Call) Invite() *sip.Request { return c.invite }
+
+// HandleResponse runs the call on a response to its INVITE
+// (transaction.ClientHandler).
+func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
+	code := resp.StatusCode()
+	var evs []Event
+	var sends []func()
+	c.mu.Lock()
+	switch {
+	case c.ended:
+	case code < 200:
+		c.heard = true
+		if tag := resp.ToTag(); tag != "" {
+			d := c.dialogFor(tag, resp)
+			evs = append(evs, Event{Kind: Early, ID: d.ID(), Call: c, Response: resp})
+		} else {
+			evs = append(evs, Event{Kind: Proceeding, ID: c.first.ID(), Call: c, Response: resp})
+		}
+		// §9.1: a held cancel goes out with the first provisional.
+		if c.cancelWanted && !c.cancelSent {
+			c.cancelSent = true
+			sends = append(sends, c.sendCancel)
+		}
+	case code < 300:
+		c.final = true
+		evs, sends = c.answered(resp)
+	default:
+		c.final = true
+		cause := CauseRejected
+		if c.cancelSent && code == 487 {
+			cause = CauseCancelled
+		}
+		evs = c.endAll(Event{Kind: Terminated, Cause: cause, Status: code, Response: resp})
+	}
+	c.mu.Unlock()
+	for _, f := range sends {
+		f()
+	}
+	c.u.emit(evs)
+}
+
+// dialogFor returns the dialog of remote tag, making it on the first
+// response that carries the tag: the first dialog takes the first tag,
+// each further tag (a fork) gets a dialog of its own (§12.1.2).
+func (c *Call) dialogFor(tag string, resp *sip.Response) *dialog.Dialog {
+	d := c.byTag[tag]
+	if d == nil {
+		if c.first.ID().RemoteTag == "" {
+			d = c.first
+		} else {
+			d = c.first.Fork()
+			c.u.addDialog(d, c)
+		}
+		c.byTag[tag] = d
+	}
+	d.Update(resp)
+	c.u.dialogs.Rekey(d)
+	return d
+}
+
+// answered handles a 2xx (§13.2.2.4): ACK it (again, for a
+// retransmission); the first confirms the call and ends the other early
+// dialogs; a 2xx from another fork, or one that raced a cancel, is ACKed
+// and ended with BYE.
+func (c *Call) answered(resp *sip.Response) (evs []Event, sends []func()) {
+	tag := resp.ToTag()
+	if ack := c.acks[tag]; ack != nil {
+		return nil, []func(){func() { c.sendACK(ack) }}
+	}
+	d := c.dialogFor(tag, resp)
+	ack := d.NewACK(c.invite.CSeq().Seq)
+	c.acks[tag] = ack
+	sends = append(sends, func() { c.sendACK(ack) })
+	if c.confirmed != nil || c.cancelWanted {
+		bye := d.NewRequest(sip.BYE, "")
+		if c.cancelReason != "" {
+			bye.AppendHeader("Reason", c.cancelReason)
+		}
+		sends = append(sends, func() { c.u.sendInDialog(bye, c.tx.Target().Transport, nil) })
+		if c.confirmed != nil {
+			c.u.removeDialog(d)
+			return []Event{{Kind: Terminated, ID: d.ID(), Call: c, Response: resp, Cause: CauseAnsweredElsewhere}}, sends
+		}
+		// The cancel lost the race with this 2xx: the call ends as
+		// cancelled all the same.
+		return c.endAll(Event{Kind: Terminated, Cause: CauseCancelled, Status: resp.StatusCode(), Response: resp}), sends
+	}
+	c.confirmed = d
+	evs = append(evs, Event{Kind: Confirmed, ID: d.ID(), Call: c, Response: resp})
+	for t, other := range c.byTag {
+		if other != d {
+			delete(c.byTag, t)
+			c.u.removeDialog(other)
+			evs = append(evs, Event{Kind: Terminated, ID: other.ID(), Call: c, Cause: CauseAnsweredElsewhere})
+		}
+	}
+	return evs, sends
+}
+
+func (c *Call) sendACK(ack *sip.Request) {
+	t, err := c.u.targetOf(context.Background(), ack, c.tx.Target().Transport)
+	if err == nil {
+		c.u.cfg.Sender.SendRequest(context.Background(), ack, t)
+	}
+}
+
+// HandleError ends the call when its INVITE transaction fails
+// (transaction.ClientHandler): Timer B, or a transport error.
+func (c *Call) HandleError(_ *transaction.ClientTx, err error) {
+	cause := CauseTransportError
+	if errors.Is(err, transaction.ErrTimeout) {
+		cause = CauseTimeout
+	}
+	c.mu.Lock()
+	if c.cancelSent {
+		cause = CauseCancelled
+	}
+	c.final = true
+	evs := c.endAll(Event{Kind: Terminated, Cause: cause})
+	c.mu.Unlock()
+	c.u.emit(evs)
+}
+
+// Cancel cancels the call if it is not answered yet, with an optional
+// Reason header value (RFC 3326), from any goroutine. Before any
+// provisional response the CANCEL is held and sent when one arrives
+// (§9.1); if a final response comes first, nothing is sent and the call
+// ends with it. Without a final response 64·T1 after the CANCEL the
+// call ends as cancelled.
+func (c *Call) Cancel(reason string) error {
+	c.mu.Lock()
+	switch {
+	case c.ended:
+		c.mu.Unlock()
+		return ErrCallEnded
+	case c.confirmed != nil:
+		c.mu.Unlock()
+		return ErrAnswered
+	case c.cancelWanted || c.final:
+		c.mu.Unlock()
+		return nil
+	}
+	c.cancelWanted, c.cancelReason = true, reason
+	send := c.heard
+	c.cancelSent = send
+	c.mu.Unlock()
+	if send {
+		c.sendCancel()
+	}
+	return nil
+}
+
+// sendCancel sends the CANCEL and starts the 64·T1 wait for the final
+// response (§9.1).
+func (c *Call) sendCancel() {
+	c.mu.Lock()
+	reason, tx := c.cancelReason, c.tx
+	c.mu.Unlock()
+	cancel, err := buildCancel(c.invite, reason)
+	if err == nil {
+		_, err = c.u.tx.Request(context.Background(), cancel, tx.Target(), finalFunc(nil))
+	}
+	wait := 64 * c.u.Timers().T1
+	if err != nil {
+		wait = 0 // the CANCEL cannot go: the call is over as far as we can tell
+	}
+	time.AfterFunc(wait, func() {
+		c.mu.Lock()
+		if c.final || c.ended {
+			c.mu.Unlock()
+			return
+		}
+		c.final = true
+		evs := c.endAll(Event{Kind: Terminated, Cause: CauseCancelled})
+		c.mu.Unlock()
+		tx.Terminate()
+		c.u.emit(evs)
+	})
+}
+
+// buildCancel builds the CANCEL for inv as it was sent (RFC 3261 §9.1):
+// the same Request-URI, Call-ID, From, To (exactly: no tag is added, and
+// no empty one), CSeq number, one Via equal to the INVITE's top Via and
+// its Route headers; no Require or Proxy-Require; Content-Length 0.
+func buildCancel(inv *sip.Request, reason string) (*sip.Request, error) {
+	cancel := sip.NewRequest(sip.CANCEL, inv.RequestURI())
+	top, _ := inv.TopVia()
+	from, _ := inv.Get("From")
+	to, _ := inv.Get("To")
+	hs := []string{"Via", top.String()}
+	for r := range inv.Values("Route") {
+		hs = append(hs, "Route", r)
+	}
+	hs = append(hs,
+		"Max-Forwards", "70",
+		"From", from,
+		"To", to,
+		"Call-ID", inv.CallID(),
+		"CSeq", strconv.FormatUint(uint64(inv.CSeq().Seq), 10)+" CANCEL",
+	)
+	if reason != "" {
+		hs = append(hs, "Reason", reason)
+	}
+	hs = append(hs, "Content-Length", "0")
+	for i := 0; i < len(hs); i += 2 {
+		if err := cancel.AppendHeader(hs[i], hs[i+1]); err != nil {
+			return nil, fmt.Errorf("ua: CANCEL %s: %w", hs[i], err)
+		}
+	}
+	return cancel, nil
+}
+
+// hangup ends the call: BYE when it is confirmed, CANCEL while it is
+// unanswered.
+func (c *Call) hangup() error {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return ErrCallEnded
+	}
+	if c.confirmed == nil {
+		c.mu.Unlock()
+		return c.Cancel("")
+	}
+	bye := c.confirmed.NewRequest(sip.BYE, "")
+	c.mu.Unlock()
+	err := c.u.sendInDialog(bye, c.tx.Target().Transport, nil)
+	c.mu.Lock()
+	evs := c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})
+	c.mu.Unlock()
+	c.u.emit(evs)
+	return err
+}
+
+// Hangup hangs up the call: BYE if answered, CANCEL if not.
+func (c *Call) Hangup() error { return c.hangup() }
+
+// peerBye answers a BYE from the peer in a dialog of the call.
+func (c *Call) peerBye(d *dialog.Dialog, bye *sip.Request) {
+	c.mu.Lock()
+	evs := c.endAll(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
+	c.mu.Unlock()
+	c.u.emit(evs)
+}
+
+func (c *Call) acked(*dialog.Dialog, *sip.Request) {}
+
+// endAll ends every dialog of the call with ev (one event per dialog,
+// each with its own ID) and forgets the call; the lock is held.
+func (c *Call) endAll(ev Event) []Event {
+	if c.ended {
+		return nil
+	}
+	c.ended = true
+	ds := []*dialog.Dialog{c.first}
+	for _, d := range c.byTag {
+		if d != c.first {
+			ds = append(ds, d)
+		}
+	}
+	var evs []Event
+	for _, d := range ds {
+		e := ev
+		e.ID, e.Call = d.ID(), c
+		evs = append(evs, e)
+		c.u.removeDialog(d)
+	}
+	c.u.mu.Lock()
+	delete(c.u.calls, c.callID)
+	c.u.mu.Unlock()
+	return evs
+}
+
+// end ends the call from outside its lock.
+func (c *Call) end(ev Event) {
+	c.mu.Lock()
+	evs := c.endAll(ev)
+	c.mu.Unlock()
+	c.u.emit(evs)
+}
+
+func cutHeader(h string) (name, value string, ok bool) {
+	for i := 0; i < len(h); i++ {
+		if h[i] == ':' {
+			return trim(h[:i]), trim(h[i+1:]), i > 0
+		}
+	}
+	return "", "", false
+}
+
+func trim(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// callIDHost is the host part of a Contact, for Call-IDs.
+func callIDHost(contact string) string {
+	if na, err := sip.ParseNameAddr(contact); err == nil && na.URI.Host != "" {
+		return na.URI.Host
+	}
+	return "sipkit.invalid"
+}

@@ -1,0 +1,319 @@
+package ua
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sipkit/sipkit/dialog"
+	"github.com/sipkit/sipkit/sip"
+	"github.com/sipkit/sipkit/transaction"
+	"github.com/sipkit/sipkit/transport"
+)
+
+// IncomingCall is an INVITE received: answer it with Ring, Answer or
+// Reject, from any goroutine.
+type IncomingCall struct {
+	u      *UA
+	tx     *transaction.ServerTx
+	invite *sip.Request
+	d      *dialog.Dialog
+
+	mu       sync.Mutex
+	answered *sip.Response // the 2xx, retransmitted until ACKed
+	body     []byte        // our last session description
+	ctype    string
+	final    bool
+	ended    bool
+	retrans  *time.Timer
+}
+
+// Invite returns the INVITE.
+func (ic *IncomingCall) Invite() *sip.Request { return ic.invite }
+
+// ID returns the dialog's ID.
+func (ic *IncomingCall) ID() dialog.ID { return ic.d.ID() }
+
+// response builds a response to the INVITE with the dialog's To tag:
+// the same on every response of this INVITE (§12.1.1).
+func (ic *IncomingCall) response(code int) *sip.Response {
+	resp := sip.NewResponse(ic.invite, code, "")
+	resp.SetToTag(ic.d.ID().LocalTag)
+	if code < 300 && code > 100 {
+		resp.AppendHeader("Contact", ic.u.cfg.Contact)
+	}
+	return resp
+}
+
+// Ring sends 180 Ringing.
+func (ic *IncomingCall) Ring() error {
+	ic.mu.Lock()
+	final := ic.final
+	ic.mu.Unlock()
+	if final {
+		return ErrCallEnded
+	}
+	// Responding without the lock: a transport error comes back through
+	// HandleError, which takes it.
+	return ic.tx.Respond(ic.response(180))
+}
+
+// Answer sends 200 OK with an optional body (the answer to the offer)
+// and retransmits it, T1 doubling to T2, until the ACK arrives; without
+// one after 64·T1 the call ends with BYE (RFC 3261 §13.3.1.4).
+func (ic *IncomingCall) Answer(body []byte, contentType string) error {
+	ic.mu.Lock()
+	if ic.final {
+		ic.mu.Unlock()
+		return ErrCallEnded
+	}
+	ic.final = true
+	resp := ic.response(200)
+	if len(body) > 0 {
+		resp.SetBody(body, contentType)
+	}
+	ic.answered, ic.body, ic.ctype = resp, body, contentType
+	ic.mu.Unlock()
+	err := ic.tx.Respond(resp)
+	if err == nil {
+		ic.mu.Lock()
+		if ic.answered != nil { // not ACKed already
+			ic.retransmit(ic.u.Timers().T1, 0)
+		}
+		ic.mu.Unlock()
+	}
+	if err != nil {
+		ic.end(Event{Kind: Terminated, Cause: CauseTransportError})
+	}
+	return err
+}
+
+// retransmit arms the next 2xx retransmission after interval; the lock
+// is held.
+func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
+	t := ic.u.Timers()
+	ic.retrans = time.AfterFunc(interval, func() {
+		ic.mu.Lock()
+		if ic.answered == nil || ic.ended {
+			ic.mu.Unlock()
+			return
+		}
+		elapsed := elapsed + interval
+		if elapsed >= 64*t.T1 {
+			// §13.3.1.4: no ACK: confirm and end the dialog with BYE.
+			ic.answered = nil
+			ic.mu.Unlock()
+			ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
+			ic.end(Event{Kind: Terminated, Cause: CauseTimeout})
+			return
+		}
+		resp := ic.answered
+		ic.retransmit(min(2*interval, t.T2), elapsed)
+		ic.mu.Unlock()
+		ic.tx.Respond(resp)
+	})
+}
+
+// Reject ends the call with a final status (300–699).
+func (ic *IncomingCall) Reject(code int) error {
+	if code < 300 || code > 699 {
+		return errors.New("ua: Reject needs a status from 300 to 699")
+	}
+	ic.mu.Lock()
+	if ic.final {
+		ic.mu.Unlock()
+		return ErrCallEnded
+	}
+	ic.final = true
+	ic.mu.Unlock()
+	err := ic.tx.Respond(ic.response(code))
+	ic.end(Event{Kind: Terminated, Cause: CauseRejected, Status: code})
+	return err
+}
+
+// Hangup ends the call: BYE once answered, 480 before.
+func (ic *IncomingCall) Hangup() error {
+	ic.mu.Lock()
+	answered := ic.final && !ic.ended
+	ic.mu.Unlock()
+	if !answered {
+		return ic.Reject(480)
+	}
+	err := ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
+	ic.end(Event{Kind: Terminated, Cause: CauseLocalHangup})
+	return err
+}
+
+func (ic *IncomingCall) peerBye(_ *dialog.Dialog, bye *sip.Request) {
+	ic.end(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
+}
+
+func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
+	ic.mu.Lock()
+	first := ic.answered != nil
+	ic.answered = nil
+	if ic.retrans != nil {
+		ic.retrans.Stop()
+	}
+	ic.mu.Unlock()
+	if first {
+		ic.d.Confirm()
+		ic.u.emit([]Event{{Kind: Confirmed, ID: ic.d.ID(), Incoming: ic, Request: ack}})
+	}
+}
+
+func (ic *IncomingCall) end(ev Event) {
+	ic.mu.Lock()
+	if ic.ended {
+		ic.mu.Unlock()
+		return
+	}
+	ic.ended = true
+	if ic.retrans != nil {
+		ic.retrans.Stop()
+	}
+	ic.mu.Unlock()
+	ev.ID, ev.Incoming = ic.d.ID(), ic
+	ic.u.removeDialog(ic.d)
+	ic.u.mu.Lock()
+	delete(ic.u.incoming, ic.tx)
+	ic.u.mu.Unlock()
+	ic.u.emit([]Event{ev})
+}
+
+// uasHandler is the UA as the transaction layer's server-side user.
+type uasHandler UA
+
+func (h *uasHandler) HandleRequest(tx *transaction.ServerTx, req *sip.Request) {
+	u := (*UA)(h)
+	if req.ToTag() != "" {
+		u.inDialog(tx, req)
+		return
+	}
+	switch req.Method() {
+	case sip.INVITE:
+		u.newIncoming(tx, req)
+	case sip.OPTIONS:
+		resp := sip.NewResponse(req, 200, "")
+		resp.AppendHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE")
+		tx.Respond(resp)
+	case sip.BYE:
+		tx.Respond(sip.NewResponse(req, 481, ""))
+	default:
+		tx.Respond(sip.NewResponse(req, 501, ""))
+	}
+}
+
+func (u *UA) newIncoming(tx *transaction.ServerTx, req *sip.Request) {
+	ic := &IncomingCall{u: u, tx: tx, invite: req, d: dialog.NewUAS(req, dialog.NewTag())}
+	u.addDialog(ic.d, ic)
+	u.mu.Lock()
+	u.incoming[tx] = ic
+	u.mu.Unlock()
+	u.emit([]Event{{Kind: Incoming, ID: ic.d.ID(), Incoming: ic, Request: req}})
+	if u.cfg.OnIncoming == nil {
+		ic.Reject(480)
+		return
+	}
+	u.cfg.OnIncoming(ic)
+}
+
+// inDialog handles a request within a dialog (§12.2.2).
+func (u *UA) inDialog(tx *transaction.ServerTx, req *sip.Request) {
+	d, ok := u.dialogs.Get(dialog.ID{CallID: req.CallID(), LocalTag: req.ToTag(), RemoteTag: req.FromTag()})
+	if !ok {
+		tx.Respond(sip.NewResponse(req, 481, ""))
+		return
+	}
+	if !d.ReceiveCSeq(req.CSeq().Seq) {
+		tx.Respond(sip.NewResponse(req, 500, "CSeq out of order"))
+		return
+	}
+	u.mu.Lock()
+	s := u.sessions[d]
+	u.mu.Unlock()
+	switch req.Method() {
+	case sip.BYE:
+		tx.Respond(sip.NewResponse(req, 200, ""))
+		if s != nil {
+			s.peerBye(d, req)
+		}
+	case sip.INVITE, sip.UPDATE:
+		// A refresh or a new offer: accept it, answering with our
+		// current session description (RFC 3264 §8 lets it stay).
+		resp := sip.NewResponse(req, 200, "")
+		resp.AppendHeader("Contact", u.cfg.Contact)
+		if ic, ok := s.(*IncomingCall); ok && len(req.Body()) > 0 {
+			ic.mu.Lock()
+			resp.SetBody(ic.body, ic.ctype)
+			ic.mu.Unlock()
+		}
+		tx.Respond(resp)
+	default:
+		tx.Respond(sip.NewResponse(req, 200, ""))
+	}
+}
+
+// HandleCancel ends an incoming call the caller cancelled (§9.2): 487
+// to the INVITE, and the event tells whether it was answered elsewhere.
+func (h *uasHandler) HandleCancel(tx *transaction.ServerTx, cancel *sip.Request) {
+	u := (*UA)(h)
+	u.mu.Lock()
+	ic := u.incoming[tx]
+	u.mu.Unlock()
+	if ic == nil {
+		return
+	}
+	ic.mu.Lock()
+	if ic.final {
+		ic.mu.Unlock()
+		return
+	}
+	ic.final = true
+	ic.mu.Unlock()
+	tx.Respond(ic.response(487))
+	reason := reasonOf(cancel)
+	elsewhere := reason != nil && reason.CompletedElsewhere()
+	cause := CauseCancelled
+	if elsewhere {
+		cause = CauseAnsweredElsewhere
+	}
+	ic.end(Event{Kind: Terminated, Cause: cause, Status: 487, Request: cancel, Reason: reason, Missed: !elsewhere})
+}
+
+// HandleAck takes the ACK for a 2xx (§13.3.1.4).
+func (h *uasHandler) HandleAck(ack *sip.Request, _ transport.Source) {
+	u := (*UA)(h)
+	d, ok := u.dialogs.Get(dialog.ID{CallID: ack.CallID(), LocalTag: ack.ToTag(), RemoteTag: ack.FromTag()})
+	if !ok {
+		return
+	}
+	u.mu.Lock()
+	s := u.sessions[d]
+	u.mu.Unlock()
+	if s != nil {
+		s.acked(d, ack)
+	}
+}
+
+// HandleError ends an incoming call whose transaction failed.
+func (h *uasHandler) HandleError(tx *transaction.ServerTx, err error) {
+	u := (*UA)(h)
+	u.mu.Lock()
+	ic := u.incoming[tx]
+	u.mu.Unlock()
+	if ic == nil {
+		return
+	}
+	ic.mu.Lock()
+	answered := ic.answered != nil || (ic.final && ic.d.State() == dialog.Confirmed)
+	ic.mu.Unlock()
+	if answered {
+		return // the UA's own 2xx retransmission decides
+	}
+	cause := CauseTransportError
+	if errors.Is(err, transaction.ErrTimeout) || errors.Is(err, transaction.ErrNoACK) {
+		cause = CauseTimeout
+	}
+	ic.end(Event{Kind: Terminated, Cause: cause})
+}
