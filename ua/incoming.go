@@ -88,8 +88,8 @@ func (ic *IncomingCall) Answer(body []byte, contentType string) error {
 	return err
 }
 
-// retransmit arms the next 2xx retransmission after interval; the lock
-// is held.
+// retransmit arms the next 2xx retransmission after interval, elapsed
+// into the 64·T1 the UA keeps trying; the lock is held.
 func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
 	t := ic.u.Timers()
 	ic.retrans = time.AfterFunc(interval, func() {
@@ -100,7 +100,8 @@ func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
 		}
 		elapsed := elapsed + interval
 		if elapsed >= 64*t.T1 {
-			// §13.3.1.4: no ACK: confirm and end the dialog with BYE.
+			// §13.3.1.4: no ACK within 64·T1: the dialog is confirmed,
+			// and ended with BYE.
 			ic.answered = nil
 			ic.mu.Unlock()
 			ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
@@ -108,7 +109,8 @@ func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
 			return
 		}
 		resp := ic.answered
-		ic.retransmit(min(2*interval, t.T2), elapsed)
+		// T1 doubling up to T2, and a last wait that ends at 64·T1.
+		ic.retransmit(min(2*interval, t.T2, 64*t.T1-elapsed), elapsed)
 		ic.mu.Unlock()
 		ic.tx.Respond(resp)
 	})

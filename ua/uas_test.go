@@ -1,0 +1,278 @@
+package ua
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sipkit/sipkit/sip"
+	"github.com/sipkit/sipkit/siptest"
+	"github.com/sipkit/sipkit/transport"
+)
+
+// uasEnv is a UA answering calls from a raw peer.
+type uasEnv struct {
+	n     *siptest.Network
+	u     *UA
+	rec   *recorder
+	peer  *peer
+	start time.Time
+}
+
+func newUAS(t *testing.T, onIncoming func(*IncomingCall)) *uasEnv {
+	n := siptest.NewNetwork()
+	t.Cleanup(func() { n.Close() })
+	e := &uasEnv{n: n, peer: &peer{}, rec: &recorder{t: t}}
+	ep := n.Endpoint(transport.UDP, uasAddr, nil)
+	u, err := New(Config{Sender: ep, Contact: "<sip:bob@" + uasAddr + ">", OnEvent: e.rec.OnEvent, OnIncoming: onIncoming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rec.u, e.u = u, u
+	ep.SetHandler(u)
+	e.peer.Endpoint = n.Endpoint(transport.UDP, uacAddr, e.peer)
+	e.start = time.Now()
+	return e
+}
+
+func (e *uasEnv) invite(t *testing.T) *sip.Request {
+	inv := siptest.Request(t, sip.INVITE, "sip:bob@"+uasAddr, "Via: SIP/2.0/UDP "+uacAddr+";branch=z9hG4bK"+fmt.Sprint(time.Now().UnixNano()))
+	if _, err := e.peer.SendRequest(context.Background(), inv, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)}); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	return inv
+}
+
+func (e *uasEnv) responses(code int) (times []time.Duration, tags []string) {
+	for _, ev := range e.n.Sent(siptest.IsResponse(code)) {
+		if ev.From == netip.MustParseAddrPort(uasAddr) {
+			times = append(times, ev.At.Sub(e.start))
+			tags = append(tags, ev.Msg.ToTag())
+		}
+	}
+	return times, tags
+}
+
+// RFC 3261 §12.1.1, §13.3.1.4: every response to one INVITE carries the
+// same To tag; the 2xx is retransmitted from T1, doubling to T2, until
+// the ACK comes, which confirms the call.
+func TestIncomingAnswerRetransmitsUntilACK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(ic *IncomingCall) {
+			ic.Ring()
+			time.AfterFunc(time.Second, func() { ic.Answer([]byte("v=0\r\n"), "application/sdp") })
+		})
+		inv := e.invite(t)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		ringAt, ringTags := e.responses(180)
+		okAt, okTags := e.responses(200)
+		want := []time.Duration{1000, 1500, 2500, 4500}
+		for i := range want {
+			want[i] *= time.Millisecond
+		}
+		if !slices.Equal(okAt, want) {
+			t.Errorf("200 sent at %v, want %v", okAt, want)
+		}
+		if len(ringAt) != 1 || ringTags[0] == "" || slices.ContainsFunc(okTags, func(s string) bool { return s != ringTags[0] }) {
+			t.Errorf("To tags: 180 %v, 200 %v; want one tag on all", ringTags, okTags)
+		}
+		ack := siptest.Request(t, sip.ACK, "sip:bob@"+uasAddr, "Call-ID: "+inv.CallID(), "From: "+first(inv.Get("From")),
+			"To: <sip:bob@"+uasAddr+">;tag="+okTags[0])
+		e.peer.SendRequest(context.Background(), ack, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		if okAt, _ := e.responses(200); len(okAt) != 4 {
+			t.Errorf("200 retransmitted after the ACK: %v", okAt)
+		}
+		if got := e.rec.kinds(); !slices.Equal(got, []string{"incoming", "confirmed"}) {
+			t.Errorf("events %v", got)
+		}
+	})
+}
+
+func first(s string, _ bool) string { return s }
+
+// §13.3.1.4: with no ACK after 64·T1 the UAS ends the call with BYE.
+func TestIncomingAnswerWithoutACKSendsBYE(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(ic *IncomingCall) { ic.Answer(nil, "") })
+		e.invite(t)
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		okAt, _ := e.responses(200)
+		want := []time.Duration{0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500}
+		for i := range want {
+			want[i] *= time.Millisecond
+		}
+		if !slices.Equal(okAt, want) {
+			t.Errorf("200 sent at %v, want %v", okAt, want)
+		}
+		var byeAt []time.Duration
+		for _, ev := range e.n.Sent(siptest.IsRequest(sip.BYE)) {
+			byeAt = append(byeAt, ev.At.Sub(e.start))
+		}
+		if !slices.Equal(byeAt[:1], []time.Duration{32 * time.Second}) {
+			t.Errorf("BYE sent at %v, want 32s", byeAt)
+		}
+		if ev := e.rec.last(); ev.Cause != CauseTimeout {
+			t.Errorf("ended %v, want timeout", ev.Cause)
+		}
+	})
+}
+
+// §9.2, RFC 3326: an incoming CANCEL ends the call with 487 (the same
+// To tag) and the event tells its Reason, and that "completed elsewhere"
+// (SIP cause 200) is no missed call.
+func TestIncomingCancelReason(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		cause  Cause
+		missed bool
+	}{
+		{`SIP;cause=200;text="Call completed elsewhere"`, CauseAnsweredElsewhere, false},
+		{`SIP;cause=487;text="Request terminated"`, CauseCancelled, true},
+		{"", CauseCancelled, true},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newUAS(t, func(ic *IncomingCall) { ic.Ring() })
+				inv := e.invite(t)
+				v, _ := inv.TopVia()
+				hs := []string{"Via: " + v.String(), "Call-ID: " + inv.CallID(), "From: " + first(inv.Get("From")),
+					"To: " + first(inv.Get("To")), "CSeq: 1 CANCEL"}
+				if tc.reason != "" {
+					hs = append(hs, "Reason: "+tc.reason)
+				}
+				cancel := siptest.Request(t, sip.CANCEL, "sip:bob@"+uasAddr, hs...)
+				e.peer.SendRequest(context.Background(), cancel, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+				synctest.Wait()
+				_, ringTags := e.responses(180)
+				_, tags487 := e.responses(487)
+				if len(tags487) != 1 || tags487[0] != ringTags[0] {
+					t.Errorf("487 tags %v, want the 180's %v", tags487, ringTags)
+				}
+				ev := e.rec.last()
+				if ev.Kind != Terminated || ev.Cause != tc.cause || ev.Missed != tc.missed {
+					t.Errorf("event %v %v missed=%v, want %v missed=%v", ev.Kind, ev.Cause, ev.Missed, tc.cause, tc.missed)
+				}
+				if tc.reason != "" && (ev.Reason == nil || ev.Reason.String() != tc.reason) {
+					t.Errorf("event Reason %v, want %q", ev.Reason, tc.reason)
+				}
+			})
+		})
+	}
+}
+
+// pairEnv is two UAs calling each other.
+type pairEnv struct {
+	n          *siptest.Network
+	alice, bob *UA
+	arec, brec *recorder
+	bobAddr    netip.AddrPort
+}
+
+func newPair(t *testing.T, bobIncoming func(*IncomingCall), aliceExtra func(*UA, Event)) *pairEnv {
+	n := siptest.NewNetwork()
+	t.Cleanup(func() { n.Close() })
+	p := &pairEnv{n: n, arec: &recorder{t: t}, brec: &recorder{t: t}, bobAddr: netip.MustParseAddrPort(uasAddr)}
+	ea := n.Endpoint(transport.UDP, uacAddr, nil)
+	eb := n.Endpoint(transport.UDP, uasAddr, nil)
+	var err error
+	p.alice, err = New(Config{Sender: ea, Contact: "<sip:alice@" + uacAddr + ">", OnEvent: func(ev Event) {
+		p.arec.OnEvent(ev)
+		if aliceExtra != nil {
+			aliceExtra(p.alice, ev)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.bob, err = New(Config{Sender: eb, Contact: "<sip:bob@" + uasAddr + ">", OnEvent: p.brec.OnEvent, OnIncoming: bobIncoming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.arec.u, p.brec.u = p.alice, p.bob
+	ea.SetHandler(p.alice)
+	eb.SetHandler(p.bob)
+	return p
+}
+
+func (p *pairEnv) call(t testing.TB) *Call {
+	to, _ := sip.ParseURI("sip:bob@" + uasAddr)
+	c, err := p.alice.Call(context.Background(), to, CallOptions{Target: transport.Target{Transport: transport.UDP, Addr: p.bobAddr},
+		Body: []byte("v=0\r\n"), ContentType: "application/sdp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// §15: the callee hangs up; both sides end, with the right causes.
+func TestHangupByEitherSide(t *testing.T) {
+	for _, who := range []string{"caller", "callee"} {
+		t.Run(who, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPair(t, func(ic *IncomingCall) { ic.Answer([]byte("v=0\r\n"), "application/sdp") }, nil)
+				c := p.call(t)
+				synctest.Wait()
+				if got := p.arec.kinds(); !slices.Equal(got, []string{"calling", "confirmed"}) {
+					t.Fatalf("caller events %v", got)
+				}
+				if who == "caller" {
+					c.Hangup()
+				} else {
+					p.bob.Hangup(p.brec.all()[0].ID)
+				}
+				synctest.Wait()
+				wantA, wantB := "terminated:local-hangup", "terminated:remote-bye"
+				if who == "callee" {
+					wantA, wantB = wantB, wantA
+				}
+				if a, b := p.arec.kinds(), p.brec.kinds(); a[len(a)-1] != wantA || b[len(b)-1] != wantB {
+					t.Errorf("caller %v, callee %v", a, b)
+				}
+			})
+		})
+	}
+}
+
+// Dialogs leave the table when they end: after 10 000 calls answered
+// and hung up, both UAs' tables are empty, and so are their
+// transaction tables once the timers have run.
+func TestTablesEmptyAfter10000Calls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, func(ic *IncomingCall) { ic.Answer(nil, "") }, func(u *UA, ev Event) {
+			if ev.Kind == Confirmed {
+				go ev.Call.Hangup()
+			}
+		})
+		const calls = 10000
+		for range calls {
+			p.call(t)
+		}
+		synctest.Wait()
+		ended := 0
+		for _, ev := range p.arec.all() {
+			if ev.Kind == Terminated && ev.Cause == CauseLocalHangup {
+				ended++
+			}
+		}
+		if ended != calls {
+			t.Fatalf("%d calls hung up, want %d", ended, calls)
+		}
+		time.Sleep(64*p.alice.Timers().T1 + time.Second)
+		synctest.Wait()
+		for name, u := range map[string]*UA{"caller": p.alice, "callee": p.bob} {
+			s, c := u.Transactions().Len()
+			if n := u.Dialogs().Len(); n != 0 || u.Active() != 0 || s != 0 || c != 0 {
+				t.Errorf("%s: %d dialogs, %d calls, %d+%d transactions left", name, n, u.Active(), s, c)
+			}
+		}
+	})
+}
