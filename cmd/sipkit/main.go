@@ -1,44 +1,127 @@
-// Command sipkit runs the sipkit proxy and user agents.
-//
-// Only "check" exists yet; "proxy", "call" and "answer" arrive with the
-// transport, transaction, proxy and ua packages.
+// Command sipkit runs the sipkit user agents and tools; the proxy
+// arrives with the proxy package.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/spf13/cobra"
+
+	"github.com/sipkit/sipkit/internal/agent"
 	"github.com/sipkit/sipkit/sip"
 )
 
-const usage = `usage: sipkit COMMAND [ARGS]
-
-commands:
-  check FILE...   parse SIP messages (one per file, "-" for stdin) and
-                  print the verdict a server would give each
-  proxy           forking proxy and registrar (not built yet)
-  call            place a call (not built yet)
-  answer          answer calls (not built yet)
-`
-
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	code := 0
+	root := &cobra.Command{
+		Use:           "sipkit",
+		Short:         "A SIP stack's tools: user agents that call, cancel and answer, and a message checker",
+		SilenceUsage:  true,
+		SilenceErrors: true,
 	}
-	switch cmd := os.Args[1]; cmd {
-	case "check":
-		os.Exit(check(os.Args[2:], os.Stdout))
-	case "proxy", "call", "answer":
-		fmt.Fprintf(os.Stderr, "sipkit %s: coming soon; today only the sip package (parser and writer) is built\n", cmd)
-		os.Exit(1)
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "sipkit: unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.SetArgs(args)
+	root.AddCommand(checkCmd(&code), callCmd(ctx, &code), answerCmd(ctx, &code), proxyCmd(&code))
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(errOut, "sipkit: %v\n", err)
+		return 2
 	}
+	return code
+}
+
+func checkCmd(code *int) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check FILE...",
+		Short: `Parse SIP messages (one per file, "-" for stdin) and print the verdict a server would give each`,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*code = check(args, cmd.OutOrStdout())
+			return nil
+		},
+	}
+}
+
+func proxyCmd(code *int) *cobra.Command {
+	return &cobra.Command{
+		Use:   "proxy",
+		Short: "Forking proxy and registrar (not built yet)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.ErrOrStderr(), "sipkit proxy: coming soon; today the sip, transport, transaction, dialog and ua packages and `sipkit call` / `sipkit answer` are built")
+			*code = 1
+			return nil
+		},
+	}
+}
+
+func callCmd(ctx context.Context, code *int) *cobra.Command {
+	var o agent.CallOptions
+	var listen string
+	c := &cobra.Command{
+		Use:   "call TARGET-URI",
+		Short: "Place a call; print one line per event",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := agent.ParseListen(listen)
+			if err != nil {
+				return err
+			}
+			o.Target, o.Listen = args[0], l
+			*code = agent.Call(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Proxy, "proxy", "", "outbound proxy URI (first hop, preloaded Route)")
+	f.StringVar(&o.From, "from", "", "From URI (default: sip:sipkit@the listen address)")
+	f.StringVar(&listen, "listen", "udp:127.0.0.1:0", "TRANSPORT:HOST:PORT to send and receive on")
+	f.DurationVar(&o.CancelAfter, "cancel-after", 0, "cancel the call this long after the INVITE is sent")
+	f.StringVar(&o.Reason, "reason", "", `Reason header value for the CANCEL, e.g. 'SIP;cause=200;text="Call completed elsewhere"'`)
+	f.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up this long after the call is answered")
+	f.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (default 5m)")
+	f.BoolVar(&o.JSON, "json", false, "print events as JSON lines")
+	return c
+}
+
+func answerCmd(ctx context.Context, code *int) *cobra.Command {
+	var o agent.AnswerOptions
+	var listen string
+	c := &cobra.Command{
+		Use:   "answer",
+		Short: "Answer calls; print one line per event",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := agent.ParseListen(listen)
+			if err != nil {
+				return err
+			}
+			o.Listen = l
+			*code = agent.Answer(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&listen, "listen", "udp:127.0.0.1:5062", "TRANSPORT:HOST:PORT to listen on")
+	f.DurationVar(&o.AnswerAfter, "answer-after", 0, "ring this long, then answer")
+	f.IntVar(&o.Decline, "decline", 0, "reject every call with this status (e.g. 486)")
+	f.BoolVar(&o.RingForever, "ring-forever", false, "ring and never answer")
+	f.IntVar(&o.Calls, "calls", 0, "exit after this many calls have ended (0: run until interrupted)")
+	f.BoolVar(&o.JSON, "json", false, "print events as JSON lines")
+	c.MarkFlagsMutuallyExclusive("answer-after", "decline", "ring-forever")
+	return c
 }
 
 // check prints one line per file: "ok" and the start line, or the status
