@@ -37,6 +37,7 @@ type Call struct {
 	u      *UA
 	invite *sip.Request
 	callID string
+	hook   func(*Call, Event) // sees the call's events first (Parallel)
 
 	mu           sync.Mutex
 	tx           *transaction.ClientTx
@@ -55,6 +56,12 @@ type Call struct {
 // Call places a call to the Request-URI to. The Calling event is given
 // before it returns.
 func (u *UA) Call(ctx context.Context, to sip.URI, opts CallOptions) (*Call, error) {
+	return u.call(ctx, to, opts, nil)
+}
+
+// call is Call with a hook that sees the call's events before the
+// application does, with no lock held.
+func (u *UA) call(ctx context.Context, to sip.URI, opts CallOptions, hook func(*Call, Event)) (*Call, error) {
 	if u.cfg.Contact == "" {
 		return nil, errors.New("ua: Config.Contact is required to place calls")
 	}
@@ -68,14 +75,14 @@ func (u *UA) Call(ctx context.Context, to sip.URI, opts CallOptions) (*Call, err
 			return nil, err
 		}
 	}
-	c := &Call{u: u, invite: inv, callID: inv.CallID(),
+	c := &Call{u: u, invite: inv, callID: inv.CallID(), hook: hook,
 		byTag: make(map[string]*dialog.Dialog), acks: make(map[string]*sip.Request)}
 	c.first = dialog.NewUAC(inv)
 	u.addDialog(c.first, c)
 	u.mu.Lock()
 	u.calls[c.callID] = c
 	u.mu.Unlock()
-	u.emit([]Event{{Kind: Calling, ID: c.first.ID(), Call: c, Request: inv}})
+	c.emit([]Event{{Kind: Calling, ID: c.first.ID(), Call: c, Request: inv}})
 
 	c.mu.Lock()
 	tx, err := u.tx.Request(ctx, inv, target, c)
@@ -176,7 +183,7 @@ func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 	for _, f := range sends {
 		f()
 	}
-	c.u.emit(evs)
+	c.emit(evs)
 }
 
 // dialogFor returns the dialog of remote tag, making it on the first
@@ -258,7 +265,7 @@ func (c *Call) HandleError(_ *transaction.ClientTx, err error) {
 	c.final = true
 	evs := c.endAll(Event{Kind: Terminated, Cause: cause})
 	c.mu.Unlock()
-	c.u.emit(evs)
+	c.emit(evs)
 }
 
 // Cancel cancels the call if it is not answered yet, with an optional
@@ -314,7 +321,7 @@ func (c *Call) sendCancel() {
 		evs := c.endAll(Event{Kind: Terminated, Cause: CauseCancelled})
 		c.mu.Unlock()
 		tx.Terminate()
-		c.u.emit(evs)
+		c.emit(evs)
 	})
 }
 
@@ -368,7 +375,7 @@ func (c *Call) hangup() error {
 	c.mu.Lock()
 	evs := c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})
 	c.mu.Unlock()
-	c.u.emit(evs)
+	c.emit(evs)
 	return err
 }
 
@@ -380,7 +387,7 @@ func (c *Call) peerBye(d *dialog.Dialog, bye *sip.Request) {
 	c.mu.Lock()
 	evs := c.endAll(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
 	c.mu.Unlock()
-	c.u.emit(evs)
+	c.emit(evs)
 }
 
 func (c *Call) acked(*dialog.Dialog, *sip.Request) {}
@@ -416,7 +423,7 @@ func (c *Call) end(ev Event) {
 	c.mu.Lock()
 	evs := c.endAll(ev)
 	c.mu.Unlock()
-	c.u.emit(evs)
+	c.emit(evs)
 }
 
 func cutHeader(h string) (name, value string, ok bool) {
@@ -444,4 +451,14 @@ func callIDHost(contact string) string {
 		return na.URI.Host
 	}
 	return "sipkit.invalid"
+}
+
+// emit gives events to the hook, then to the application.
+func (c *Call) emit(evs []Event) {
+	if c.hook != nil {
+		for _, ev := range evs {
+			c.hook(c, ev)
+		}
+	}
+	c.u.emit(evs)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/sipkit/sipkit/dialog"
@@ -208,7 +209,7 @@ func (u *UA) targetOf(ctx context.Context, req *sip.Request, fallback string) (t
 	if routes, err := req.Routes(); err == nil && len(routes) > 0 {
 		uri = routes[0].URI
 	}
-	t := uri.Transport()
+	t := strings.ToUpper(uri.Transport())
 	if t == "" {
 		t = fallback
 	}
