@@ -276,3 +276,27 @@ func TestTablesEmptyAfter10000Calls(t *testing.T) {
 		}
 	})
 }
+
+// RFC 3261 §14: a re-INVITE in a confirmed call is answered by the peer
+// with its current session description, ACKed, and leaves the call up.
+func TestReinvite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, func(ic *IncomingCall) { ic.Answer([]byte("v=0\r\n"), "application/sdp") }, nil)
+		c := p.call(t)
+		synctest.Wait()
+		code, err := c.Reinvite(context.Background(), []byte("v=0\r\no=new\r\n"), "application/sdp")
+		if err != nil || code != 200 {
+			t.Fatalf("re-INVITE: %d, %v", code, err)
+		}
+		synctest.Wait()
+		if ev := p.arec.last(); ev.Kind != Confirmed {
+			t.Errorf("caller's last event %v after the re-INVITE", ev.Kind)
+		}
+		if got := p.brec.kinds(); !slices.Equal(got, []string{"incoming", "confirmed"}) {
+			t.Errorf("callee events %v", got)
+		}
+		if err := c.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
