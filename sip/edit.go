@@ -96,14 +96,16 @@ func checkValue(k HeaderKind, name, value string) error {
 	if len(name) > maxNameLen || len(value) > 8192 {
 		return &ParseError{Err: ErrInvalidHeaderEdit, Header: CanonicalName(name), Problem: "too long"}
 	}
+	// A line break would end the header and start another: no value of
+	// any header may carry one (header injection).
+	for i := 0; i < len(value); i++ {
+		if value[i] == '\r' || value[i] == '\n' {
+			return &ParseError{Err: ErrInvalidHeaderEdit, Header: CanonicalName(name), Problem: "line break in value"}
+		}
+	}
 	if k == KindOther {
 		if !isTokenString(name) {
 			return &ParseError{Err: ErrInvalidHeaderEdit, Header: name, Problem: "name is not a token"}
-		}
-		for i := 0; i < len(value); i++ {
-			if value[i] == '\r' || value[i] == '\n' {
-				return &ParseError{Err: ErrInvalidHeaderEdit, Header: name, Problem: "line break in value"}
-			}
 		}
 		return nil
 	}

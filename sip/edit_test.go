@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -258,5 +259,19 @@ func TestSetTopViaKeepsTheOthers(t *testing.T) {
 	}
 	if req.Branch() != "z9hG4bKa" {
 		t.Errorf("Branch = %q", req.Branch())
+	}
+}
+
+// No edit can smuggle a header in through a line break, whatever the
+// header (a known one the parser does not check eagerly included).
+func TestEditRefusesLineBreaks(t *testing.T) {
+	for _, name := range []string{"Subject", "Authorization", "X-Custom", "Via", "Contact"} {
+		m := NewRequest("OPTIONS", URI{Scheme: "sip", Host: "127.0.0.1"})
+		if err := m.AppendHeader(name, "a\r\nX-Injected: 1"); !errors.Is(err, ErrInvalidHeaderEdit) {
+			t.Errorf("AppendHeader(%s) with CRLF: %v, want ErrInvalidHeaderEdit", name, err)
+		}
+		if err := m.SetHeader(name, "a\nb"); !errors.Is(err, ErrInvalidHeaderEdit) {
+			t.Errorf("SetHeader(%s) with LF: %v", name, err)
+		}
 	}
 }
