@@ -178,6 +178,14 @@ func (d *Dialog) Update(resp *sip.Response) (old ID) {
 	return old
 }
 
+// SetLocalSeq sets the local CSeq after the UAC sent its INVITE again
+// (with credentials, RFC 3261 §22.2).
+func (d *Dialog) SetLocalSeq(seq uint32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.localSeq = seq
+}
+
 // Confirm moves a UAS dialog to Confirmed (the ACK for its 2xx came).
 func (d *Dialog) Confirm() {
 	d.mu.Lock()

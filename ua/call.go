@@ -51,6 +51,7 @@ type Call struct {
 	cancelSent   bool
 	cancelReason string
 	ended        bool
+	authTries    int
 }
 
 // Call places a call to the Request-URI to. The Calling event is given
@@ -171,6 +172,17 @@ func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 	case code < 300:
 		c.final = true
 		evs, sends = c.answered(resp)
+	case (code == 401 || code == 407) && c.u.cfg.Auth != nil && c.authTries < maxAuthTries && !c.cancelWanted:
+		// §22.2: send the INVITE again with credentials. The
+		// transaction has ACKed the challenge; the call goes on.
+		c.authTries++
+		if inv, err := c.authorized(resp); err == nil {
+			c.invite = inv
+			c.first.SetLocalSeq(inv.CSeq().Seq)
+			sends = append(sends, func() { c.resend(inv) })
+			break
+		}
+		fallthrough
 	default:
 		c.final = true
 		cause := CauseRejected
@@ -184,6 +196,40 @@ func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 		f()
 	}
 	c.emit(evs)
+}
+
+// maxAuthTries bounds the challenges one call answers: a server that
+// keeps challenging has refused the credentials.
+const maxAuthTries = 2
+
+// authorized returns the INVITE again with credentials for resp's
+// challenges, the next CSeq and a new branch; the lock is held.
+func (c *Call) authorized(resp *sip.Response) (*sip.Request, error) {
+	inv, err := c.u.cfg.Auth.Authorize(c.invite, resp)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := inv.TopVia()
+	v.Params = v.Params.Set("branch", dialog.NewBranch())
+	if err := inv.SetTopVia(v); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// resend starts the INVITE transaction again (after a challenge).
+func (c *Call) resend(inv *sip.Request) {
+	tx, err := c.u.tx.Request(context.Background(), inv, c.transportTarget(), c)
+	c.mu.Lock()
+	if err != nil {
+		c.final = true
+		evs := c.endAll(Event{Kind: Terminated, Cause: CauseTransportError})
+		c.mu.Unlock()
+		c.emit(evs)
+		return
+	}
+	c.tx = tx
+	c.mu.Unlock()
 }
 
 // dialogFor returns the dialog of remote tag, making it on the first
@@ -223,7 +269,7 @@ func (c *Call) answered(resp *sip.Response) (evs []Event, sends []func()) {
 		if c.cancelReason != "" {
 			bye.AppendHeader("Reason", c.cancelReason)
 		}
-		sends = append(sends, func() { c.u.sendInDialog(bye, c.tx.Target().Transport, nil) })
+		sends = append(sends, func() { c.u.sendInDialog(bye, c.transportTarget().Transport, nil) })
 		if c.confirmed != nil {
 			c.u.removeDialog(d)
 			return []Event{{Kind: Terminated, ID: d.ID(), Call: c, Response: resp, Cause: CauseAnsweredElsewhere}}, sends
@@ -245,7 +291,7 @@ func (c *Call) answered(resp *sip.Response) (evs []Event, sends []func()) {
 }
 
 func (c *Call) sendACK(ack *sip.Request) {
-	t, err := c.u.targetOf(context.Background(), ack, c.tx.Target().Transport)
+	t, err := c.u.targetOf(context.Background(), ack, c.transportTarget().Transport)
 	if err == nil {
 		c.u.cfg.Sender.SendRequest(context.Background(), ack, t)
 	}
@@ -371,7 +417,7 @@ func (c *Call) hangup() error {
 	}
 	bye := c.confirmed.NewRequest(sip.BYE, "")
 	c.mu.Unlock()
-	err := c.u.sendInDialog(bye, c.tx.Target().Transport, nil)
+	err := c.u.sendInDialog(bye, c.transportTarget().Transport, nil)
 	c.mu.Lock()
 	evs := c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})
 	c.mu.Unlock()
@@ -461,4 +507,11 @@ func (c *Call) emit(evs []Event) {
 		}
 	}
 	c.u.emit(evs)
+}
+
+// transportTarget is where the INVITE went; the lock must not be held.
+func (c *Call) transportTarget() transport.Target {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tx.Target()
 }

@@ -27,7 +27,7 @@ func (c *Call) Reinvite(ctx context.Context, body []byte, contentType string) (i
 			return 0, err
 		}
 	}
-	t, err := c.u.targetOf(ctx, req, c.tx.Target().Transport)
+	t, err := c.u.targetOf(ctx, req, c.transportTarget().Transport)
 	if err != nil {
 		return 0, err
 	}

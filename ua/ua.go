@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sipkit/sipkit/auth"
 	"github.com/sipkit/sipkit/dialog"
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transaction"
@@ -41,6 +42,10 @@ type Config struct {
 	// name (RFC 3263). Nil: a Resolver using /etc/resolv.conf; numeric
 	// targets need none.
 	Resolver *transport.Resolver
+	// Auth, if set, answers 401 and 407 challenges to the UA's requests
+	// with digest credentials (RFC 3261 §22.2): the request is sent again
+	// with them, a new branch and the next CSeq.
+	Auth *auth.Client
 	// OnEvent receives every call event. It is called with no lock
 	// held, in the goroutine that received the message or fired the
 	// timer: it must return quickly.
