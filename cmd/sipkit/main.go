@@ -93,6 +93,8 @@ func callCmd(ctx context.Context, code *int) *cobra.Command {
 	f.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up this long after the call is answered")
 	f.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (default 5m)")
 	f.BoolVar(&o.JSON, "json", false, "print events as JSON lines")
+	f.StringVar(&o.Username, "user", "", "username for digest challenges")
+	f.StringVar(&o.Password, "password", "", "password for digest challenges")
 	return c
 }
 
@@ -120,6 +122,11 @@ func answerCmd(ctx context.Context, code *int) *cobra.Command {
 	f.BoolVar(&o.RingForever, "ring-forever", false, "ring and never answer")
 	f.IntVar(&o.Calls, "calls", 0, "exit after this many calls have ended (0: run until interrupted)")
 	f.BoolVar(&o.JSON, "json", false, "print events as JSON lines")
+	f.StringVar(&o.Register, "register", "", "address of record to register, e.g. sip:alice@127.0.0.1")
+	f.StringVar(&o.Registrar, "registrar", "", "registrar URI, e.g. sip:127.0.0.1:5060")
+	f.StringVar(&o.Username, "user", "", "username for digest challenges")
+	f.StringVar(&o.Password, "password", "", "password for digest challenges")
+	c.MarkFlagsRequiredTogether("register", "registrar")
 	c.MarkFlagsMutuallyExclusive("answer-after", "decline", "ring-forever")
 	return c
 }

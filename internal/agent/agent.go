@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sipkit/sipkit/auth"
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transport"
 	"github.com/sipkit/sipkit/ua"
@@ -50,7 +51,7 @@ type stack struct {
 
 // newStack listens on l and starts a UA whose Contact is user@ that
 // address; events go to the printer, then to onEvent.
-func newStack(l Listen, user string, p *printer, onEvent func(ua.Event), onIncoming func(*stack, *ua.IncomingCall)) (*stack, error) {
+func newStack(l Listen, user string, creds *auth.Client, p *printer, onEvent func(ua.Event), onIncoming func(*stack, *ua.IncomingCall)) (*stack, error) {
 	s := &stack{printer: p, tr: l.Transport}
 	var u *ua.UA
 	var ready sync.WaitGroup
@@ -83,6 +84,7 @@ func newStack(l Listen, user string, p *printer, onEvent func(ua.Event), onIncom
 		Sender:     tl,
 		Contact:    contact,
 		OnIncoming: incoming,
+		Auth:       creds,
 		OnEvent: func(ev ua.Event) {
 			p.print(ev)
 			if onEvent != nil {
@@ -172,4 +174,12 @@ func (p *printer) print(ev ua.Event) {
 		fmt.Fprintf(&b, " missed=%v", *l.Missed)
 	}
 	fmt.Fprintln(p.out, b.String())
+}
+
+// credentials returns a digest client for username, or nil.
+func credentials(username, password string) *auth.Client {
+	if username == "" {
+		return nil
+	}
+	return &auth.Client{Accounts: []auth.Account{{Username: username, Password: password}}}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/ua"
 )
 
@@ -20,7 +21,13 @@ type AnswerOptions struct {
 	// Calls stops after that many calls have ended (0: run until ctx is
 	// done).
 	Calls int
-	JSON  bool
+	// Register, if set, is the address of record to register at
+	// Registrar (a SIP URI with a numeric host, or resolved per RFC
+	// 3263), refreshed until the agent stops.
+	Register, Registrar string
+	// Username and Password answer digest challenges.
+	Username, Password string
+	JSON               bool
 	// Ready, if set, is told the address the agent listens on.
 	Ready func(Listen)
 }
@@ -31,7 +38,7 @@ type AnswerOptions struct {
 func Answer(ctx context.Context, o AnswerOptions, out, errOut io.Writer) int {
 	ended := make(chan ua.Event, 64)
 	p := &printer{out: out, json: o.JSON}
-	s, err := newStack(o.Listen, "sipkit", p, func(ev ua.Event) {
+	s, err := newStack(o.Listen, "sipkit", credentials(o.Username, o.Password), p, func(ev ua.Event) {
 		if ev.Kind == ua.Terminated {
 			ended <- ev
 		}
@@ -50,6 +57,30 @@ func Answer(ctx context.Context, o AnswerOptions, out, errOut io.Writer) int {
 		return 2
 	}
 	defer s.close()
+	if o.Register != "" {
+		reg, err := sip.ParseURI(o.Registrar)
+		if err != nil {
+			fmt.Fprintf(errOut, "sipkit answer: registrar: %v\n", err)
+			return 2
+		}
+		ro := ua.RegisterOptions{Registrar: reg, AOR: "<" + o.Register + ">",
+			OnChange: func(granted time.Duration, err error) {
+				if err != nil {
+					fmt.Fprintf(errOut, "sipkit answer: %v\n", err)
+				} else {
+					fmt.Fprintf(errOut, "sipkit answer: registered %s for %v\n", o.Register, granted)
+				}
+			}}
+		if t, err := numericTarget(reg, s.tr); err == nil {
+			ro.Target = t
+		}
+		r, err := s.u.Register(ctx, ro)
+		if err != nil {
+			fmt.Fprintf(errOut, "sipkit answer: register: %v\n", err)
+			return 2
+		}
+		defer r.Close()
+	}
 	if o.Ready != nil {
 		o.Ready(Listen{Transport: s.tr, Addr: s.local})
 	}

@@ -29,6 +29,8 @@ type CallOptions struct {
 	// Timeout bounds the whole run (0: 5 minutes).
 	Timeout time.Duration
 	JSON    bool
+	// Username and Password answer digest challenges.
+	Username, Password string
 }
 
 // Call places one call and returns the exit status: 0 when the flow
@@ -49,7 +51,7 @@ func Call(ctx context.Context, o CallOptions, out, errOut io.Writer) int {
 	ended := make(chan ua.Event, 16)
 	answered := make(chan *ua.Call, 1)
 	p := &printer{out: out, json: o.JSON}
-	s, err := newStack(o.Listen, "sipkit", p, func(ev ua.Event) {
+	s, err := newStack(o.Listen, "sipkit", credentials(o.Username, o.Password), p, func(ev ua.Event) {
 		switch ev.Kind {
 		case ua.Confirmed:
 			select {
