@@ -37,4 +37,10 @@
 //
 // Create the Network inside the bubble that uses it, and Close it before
 // the bubble ends.
+//
+// SIPp runs the SIPp traffic generator (Debian package sip-tester) on
+// loopback for end-to-end tests against a real peer: a scenario file, a
+// scenario shipped in testdata/sipp (UASs that check a CANCEL against
+// its INVITE per RFC 3261 §9.1, answer, or reject) or a built-in one,
+// and its result: exit status, successful and failed calls, and logs.
 package siptest

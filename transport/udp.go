@@ -16,11 +16,19 @@ type udpSocket struct {
 	local netip.AddrPort
 }
 
+// udpSocketBuffer is the receive and send buffer asked of the kernel for
+// each UDP socket (Kamailio and SIPp use a few MiB too).
+const udpSocketBuffer = 4 << 20
+
 func (l *Layer) listenUDP(ap netip.AddrPort) (netip.AddrPort, error) {
 	pc, err := net.ListenUDP(network("udp", ap.Addr()), net.UDPAddrFromAddrPort(ap))
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
+	// A burst of datagrams while the readers are busy must not overflow
+	// the kernel's queue; the kernel caps the size at its rmem_max.
+	pc.SetReadBuffer(udpSocketBuffer)
+	pc.SetWriteBuffer(udpSocketBuffer)
 	s := &udpSocket{l: l, pc: pc, local: addrPortOf(pc.LocalAddr())}
 	l.mu.Lock()
 	if l.closed {
