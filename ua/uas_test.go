@@ -300,3 +300,35 @@ func TestReinvite(t *testing.T) {
 		}
 	})
 }
+
+// §12.2: requests within an early dialog are answered in it: an INFO
+// from the caller while the callee rings gets 200, not 481; a BYE for
+// an unknown dialog gets 481.
+func TestInDialogRequestDuringEarlyDialog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(ic *IncomingCall) { ic.Ring() })
+		inv := e.invite(t)
+		_, tags := e.responses(180)
+		send := func(method, toTag string) {
+			req := siptest.Request(t, method, "sip:bob@"+uasAddr, "Call-ID: "+inv.CallID(), "From: "+first(inv.Get("From")),
+				"To: <sip:bob@"+uasAddr+">;tag="+toTag, "CSeq: 2 "+method)
+			e.peer.SendRequest(context.Background(), req, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+			synctest.Wait()
+		}
+		send(sip.INFO, tags[0])
+		send(sip.BYE, "unknown")
+		var got []int
+		for _, ev := range e.n.Sent(func(ev siptest.Event) bool {
+			r, ok := ev.Msg.(*sip.Response)
+			return ok && r.CSeq().Seq == 2
+		}) {
+			got = append(got, ev.Msg.(*sip.Response).StatusCode())
+		}
+		if !slices.Equal(got, []int{200, 481}) {
+			t.Errorf("INFO and stray BYE answered %v, want 200 and 481", got)
+		}
+		if got := e.rec.kinds(); !slices.Equal(got, []string{"incoming"}) {
+			t.Errorf("events %v: the INFO changed the call", got)
+		}
+	})
+}
