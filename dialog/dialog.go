@@ -86,6 +86,16 @@ func NewUAC(invite *sip.Request) *Dialog {
 	}
 }
 
+// NewUACFromResponse returns the dialog a 2xx to invite makes, as
+// Update would, for a response that arrives after the call it belongs
+// to has ended: enough to ACK it and end it with BYE (§13.2.2.4).
+func NewUACFromResponse(invite *sip.Request, resp *sip.Response) *Dialog {
+	d := NewUAC(invite)
+	d.localSeq = resp.CSeq().Seq
+	d.Update(resp)
+	return d
+}
+
 // Fork returns a dialog of the same INVITE for another remote tag (a
 // forked request answered by several UASs, §12.1.2, §13.2.2.4).
 func (d *Dialog) Fork() *Dialog {
@@ -139,6 +149,14 @@ func (d *Dialog) RemoteTarget() sip.URI {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.remoteTarget
+}
+
+// SetRemoteTarget replaces the remote target, from the Contact of a
+// target refresh request or response (§12.2).
+func (d *Dialog) SetRemoteTarget(u sip.URI) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.remoteTarget = u
 }
 
 // Routes returns the route set.

@@ -43,6 +43,16 @@ func (t *Table) Rekey(d *Dialog) {
 	}
 }
 
+// Alias files d under id as well: an ID the application was given for
+// another dialog of the same call (the Calling ID, when a fork other than
+// the first answers) then finds the one that lives on.
+func (t *Table) Alias(id ID, d *Dialog) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.byID[id] = d
+	d.filed = append(d.filed, id)
+}
+
 // Get returns the dialog filed under id.
 func (t *Table) Get(id ID) (*Dialog, bool) {
 	t.mu.Lock()

@@ -37,7 +37,7 @@ type Call struct {
 	u      *UA
 	invite *sip.Request
 	callID string
-	hook   func(*Call, Event) // sees the call's events first (Parallel)
+	hook   func(*Call, Event) // sees the call's events after the application (Parallel)
 
 	mu           sync.Mutex
 	tx           *transaction.ClientTx
@@ -52,6 +52,8 @@ type Call struct {
 	cancelReason string
 	ended        bool
 	authTries    int
+	firstUsed    bool      // first has taken a remote tag (a tagless 2xx counts)
+	callingID    dialog.ID // the ID of the Calling event
 }
 
 // Call places a call to the Request-URI to. The Calling event is given
@@ -79,6 +81,7 @@ func (u *UA) call(ctx context.Context, to sip.URI, opts CallOptions, hook func(*
 	c := &Call{u: u, invite: inv, callID: inv.CallID(), hook: hook,
 		byTag: make(map[string]*dialog.Dialog), acks: make(map[string]*sip.Request)}
 	c.first = dialog.NewUAC(inv)
+	c.callingID = c.first.ID()
 	u.addDialog(c.first, c)
 	u.mu.Lock()
 	u.calls[c.callID] = c
@@ -144,18 +147,38 @@ func (c *Call) ID() dialog.ID {
 	return c.first.ID()
 }
 
-// Invite returns the INVITE as sent.
-func (c *Call) Invite() *sip.Request { return c.invite }
+// Invite returns the INVITE last sent (after a challenge, the one with
+// credentials).
+func (c *Call) Invite() *sip.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.invite
+}
 
 // HandleResponse runs the call on a response to its INVITE
 // (transaction.ClientHandler).
-func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
+func (c *Call) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 	code := resp.StatusCode()
 	var evs []Event
 	var sends []func()
 	c.mu.Lock()
+	if tx.Request() == c.invite {
+		// A response can beat resend's bookkeeping after a challenge.
+		c.tx = tx
+	}
 	switch {
 	case c.ended:
+		// §13.2.2.4: a 2xx is ACKed whatever became of the call, and a
+		// dialog nobody is on is ended with BYE.
+		if code/100 == 2 {
+			sends = c.lateAnswer(resp)
+		}
+	case tx.Request() != c.invite:
+		// A late response of an INVITE sent before a challenge: only a
+		// 2xx matters (it made a dialog), and it is ended.
+		if code/100 == 2 {
+			sends = c.lateAnswer(resp)
+		}
 	case code < 200:
 		c.heard = true
 		if tag := resp.ToTag(); tag != "" {
@@ -174,10 +197,12 @@ func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 		evs, sends = c.answered(resp)
 	case (code == 401 || code == 407) && c.u.cfg.Auth != nil && c.authTries < maxAuthTries && !c.cancelWanted:
 		// §22.2: send the INVITE again with credentials. The
-		// transaction has ACKed the challenge; the call goes on.
+		// transaction has ACKed the challenge; the call goes on, and a
+		// cancel waits for a provisional to the new INVITE (§9.1).
 		c.authTries++
 		if inv, err := c.authorized(resp); err == nil {
 			c.invite = inv
+			c.heard = false
 			c.first.SetLocalSeq(inv.CSeq().Seq)
 			sends = append(sends, func() { c.resend(inv) })
 			break
@@ -196,6 +221,21 @@ func (c *Call) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 		f()
 	}
 	c.emit(evs)
+}
+
+// lateAnswer ACKs a 2xx that came after the call ended (again, for a
+// retransmission whose first ACK was lost) and ends a dialog it never
+// knew with BYE; the lock is held.
+func (c *Call) lateAnswer(resp *sip.Response) []func() {
+	tag := resp.ToTag()
+	if ack := c.acks[tag]; ack != nil {
+		return []func(){func() { c.sendACK(ack) }}
+	}
+	d := dialog.NewUACFromResponse(c.invite, resp)
+	ack := d.NewACK(resp.CSeq().Seq)
+	c.acks[tag] = ack
+	bye := d.NewRequest(sip.BYE, "")
+	return []func(){func() { c.sendACK(ack) }, func() { c.u.sendInDialog(bye, c.transportTarget().Transport, nil) }}
 }
 
 // maxAuthTries bounds the challenges one call answers: a server that
@@ -236,10 +276,10 @@ func (c *Call) resend(inv *sip.Request) {
 // response that carries the tag: the first dialog takes the first tag,
 // each further tag (a fork) gets a dialog of its own (§12.1.2).
 func (c *Call) dialogFor(tag string, resp *sip.Response) *dialog.Dialog {
-	d := c.byTag[tag]
-	if d == nil {
-		if c.first.ID().RemoteTag == "" {
-			d = c.first
+	d, ok := c.byTag[tag]
+	if !ok {
+		if !c.firstUsed {
+			d, c.firstUsed = c.first, true
 		} else {
 			d = c.first.Fork()
 			c.u.addDialog(d, c)
@@ -287,6 +327,13 @@ func (c *Call) answered(resp *sip.Response) (evs []Event, sends []func()) {
 			evs = append(evs, Event{Kind: Terminated, ID: other.ID(), Call: c, Cause: CauseAnsweredElsewhere})
 		}
 	}
+	if c.first != d {
+		if c.first.State() != dialog.Terminated {
+			c.u.removeDialog(c.first) // never had a response of its own
+		}
+		// The ID the Calling event gave keeps finding the call.
+		c.u.dialogs.Alias(c.callingID, d)
+	}
 	return evs, sends
 }
 
@@ -305,8 +352,8 @@ func (c *Call) HandleError(_ *transaction.ClientTx, err error) {
 		cause = CauseTimeout
 	}
 	c.mu.Lock()
-	if c.cancelSent {
-		cause = CauseCancelled
+	if c.cancelWanted {
+		cause = CauseCancelled // even held: the application asked for it
 	}
 	c.final = true
 	evs := c.endAll(Event{Kind: Terminated, Cause: cause})
@@ -405,7 +452,11 @@ func buildCancel(inv *sip.Request, reason string) (*sip.Request, error) {
 
 // hangup ends the call: BYE when it is confirmed, CANCEL while it is
 // unanswered.
-func (c *Call) hangup() error {
+func (c *Call) hangup() error { return c.hangupWithReason("") }
+
+// hangupWithReason is hangup with a Reason header (RFC 3326) on the BYE
+// or CANCEL.
+func (c *Call) hangupWithReason(reason string) error {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -413,10 +464,13 @@ func (c *Call) hangup() error {
 	}
 	if c.confirmed == nil {
 		c.mu.Unlock()
-		return c.Cancel("")
+		return c.Cancel(reason)
 	}
 	bye := c.confirmed.NewRequest(sip.BYE, "")
 	c.mu.Unlock()
+	if reason != "" {
+		bye.AppendHeader("Reason", reason)
+	}
 	err := c.u.sendInDialog(bye, c.transportTarget().Transport, nil)
 	c.mu.Lock()
 	evs := c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})
@@ -453,6 +507,9 @@ func (c *Call) endAll(ev Event) []Event {
 	}
 	var evs []Event
 	for _, d := range ds {
+		if d.State() == dialog.Terminated {
+			continue // ended already, with its own event
+		}
 		e := ev
 		e.ID, e.Call = d.ID(), c
 		evs = append(evs, e)
@@ -499,14 +556,15 @@ func callIDHost(contact string) string {
 	return "sipkit.invalid"
 }
 
-// emit gives events to the hook, then to the application.
+// emit gives events to the application, then to the hook, whose
+// reaction (a Parallel ending a loser) then follows them.
 func (c *Call) emit(evs []Event) {
+	c.u.emit(evs)
 	if c.hook != nil {
 		for _, ev := range evs {
 			c.hook(c, ev)
 		}
 	}
-	c.u.emit(evs)
 }
 
 // transportTarget is where the INVITE went; the lock must not be held.

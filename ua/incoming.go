@@ -19,13 +19,14 @@ type IncomingCall struct {
 	invite *sip.Request
 	d      *dialog.Dialog
 
-	mu       sync.Mutex
-	answered *sip.Response // the 2xx, retransmitted until ACKed
-	body     []byte        // our last session description
-	ctype    string
-	final    bool
-	ended    bool
-	retrans  *time.Timer
+	mu          sync.Mutex
+	answered    *sip.Response // the 2xx, retransmitted until ACKed
+	body        []byte        // our last session description
+	ctype       string
+	final       bool
+	ended       bool
+	retrans     *time.Timer
+	byeAfterACK bool // hung up before the ACK: BYE when it comes (§15)
 }
 
 // Invite returns the INVITE.
@@ -103,9 +104,13 @@ func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
 			// §13.3.1.4: no ACK within 64·T1: the dialog is confirmed,
 			// and ended with BYE.
 			ic.answered = nil
+			cause := CauseTimeout
+			if ic.byeAfterACK {
+				cause = CauseLocalHangup
+			}
 			ic.mu.Unlock()
 			ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
-			ic.end(Event{Kind: Terminated, Cause: CauseTimeout})
+			ic.end(Event{Kind: Terminated, Cause: cause})
 			return
 		}
 		resp := ic.answered
@@ -133,10 +138,17 @@ func (ic *IncomingCall) Reject(code int) error {
 	return err
 }
 
-// Hangup ends the call: BYE once answered, 480 before.
+// Hangup ends the call: BYE once answered, 480 before. Answered but not
+// yet ACKed, the BYE waits for the ACK or the end of the 2xx
+// retransmissions (RFC 3261 §15).
 func (ic *IncomingCall) Hangup() error {
 	ic.mu.Lock()
 	answered := ic.final && !ic.ended
+	if answered && ic.answered != nil {
+		ic.byeAfterACK = true
+		ic.mu.Unlock()
+		return nil
+	}
 	ic.mu.Unlock()
 	if !answered {
 		return ic.Reject(480)
@@ -146,7 +158,16 @@ func (ic *IncomingCall) Hangup() error {
 	return err
 }
 
+// peerBye ends the call on the caller's BYE. In the early dialog (§15
+// allows it) the INVITE gets 487 as well (§15.1.2).
 func (ic *IncomingCall) peerBye(_ *dialog.Dialog, bye *sip.Request) {
+	ic.mu.Lock()
+	pending := !ic.final
+	ic.final = true
+	ic.mu.Unlock()
+	if pending {
+		ic.tx.Respond(ic.response(487))
+	}
 	ic.end(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
 }
 
@@ -157,10 +178,14 @@ func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
 	if ic.retrans != nil {
 		ic.retrans.Stop()
 	}
+	bye := ic.byeAfterACK
 	ic.mu.Unlock()
 	if first {
 		ic.d.Confirm()
 		ic.u.emit([]Event{{Kind: Confirmed, ID: ic.d.ID(), Incoming: ic, Request: ack}})
+	}
+	if first && bye {
+		ic.Hangup()
 	}
 }
 
@@ -242,7 +267,11 @@ func (u *UA) inDialog(tx *transaction.ServerTx, req *sip.Request) {
 		}
 	case sip.INVITE, sip.UPDATE:
 		// A refresh or a new offer: accept it, answering with our
-		// current session description (RFC 3264 §8 lets it stay).
+		// current session description (RFC 3264 §8 lets it stay); the
+		// Contact is the new remote target (§12.2.2).
+		if cs := req.Contacts(); len(cs) > 0 {
+			d.SetRemoteTarget(cs[0].URI)
+		}
 		resp := sip.NewResponse(req, 200, "")
 		resp.AppendHeader("Contact", u.cfg.Contact)
 		if ic, ok := s.(*IncomingCall); ok && len(req.Body()) > 0 {

@@ -42,9 +42,24 @@ func (u *UA) CallParallel(ctx context.Context, forks []Fork) (*Parallel, error) 
 		}
 		p.mu.Lock()
 		p.calls = append(p.calls, c)
+		late := p.winner != nil && p.winner != c
 		p.mu.Unlock()
+		if late {
+			// Another answered while this INVITE was being sent.
+			stopLoser(c)
+		}
 	}
 	return p, nil
+}
+
+// stopLoser ends a call that lost the race: CANCEL with "Call completed
+// elsewhere" while it is unanswered, and BYE with the same Reason if its
+// 2xx came in the meantime.
+func stopLoser(c *Call) {
+	reason := sip.ReasonCompletedElsewhere().String()
+	if errors.Is(c.Cancel(reason), ErrAnswered) {
+		c.hangupWithReason(reason)
+	}
 }
 
 // event follows the calls: the first confirmed wins, the rest are
@@ -54,7 +69,11 @@ func (p *Parallel) event(c *Call, ev Event) {
 	switch ev.Kind {
 	case Confirmed:
 		if p.winner != nil {
+			// A loser answered before its CANCEL could go: end it.
 			p.mu.Unlock()
+			if p.winner != c {
+				stopLoser(c)
+			}
 			return
 		}
 		p.winner = c
@@ -67,7 +86,7 @@ func (p *Parallel) event(c *Call, ev Event) {
 		p.mu.Unlock()
 		close(p.done)
 		for _, o := range losers {
-			o.Cancel(sip.ReasonCompletedElsewhere().String())
+			stopLoser(o)
 		}
 		return
 	case Terminated:

@@ -46,7 +46,16 @@ type Registration struct {
 	timer   *time.Timer
 	closed  bool
 	granted time.Duration
+	backoff time.Duration // the next retry after a failure
 }
+
+// Retries after a failed REGISTER start at retryFirst and double up to
+// retryMax, so a registrar that is down is not hammered and a binding
+// comes back soon after it is up (PJSIP retries every 300 s).
+const (
+	retryFirst = 30 * time.Second
+	retryMax   = 300 * time.Second
+)
 
 // refreshMargin is how long before expiry a binding is refreshed, as
 // PJSIP's delay_before_refresh; short bindings refresh at half-life.
@@ -147,10 +156,9 @@ func (h *registerTx) HandleResponse(_ *transaction.ClientTx, resp *sip.Response)
 	case code < 300:
 		granted := grantedExpiry(resp, r.u.cfg.Contact, h.expires)
 		r.mu.Lock()
-		r.granted = granted
+		r.granted, r.backoff = granted, 0
 		if !r.closed && granted > 0 {
-			wait := max(granted-refreshMargin, granted/2)
-			r.timer = time.AfterFunc(wait, func() { r.send(r.o.Expires) })
+			r.schedule(max(granted-refreshMargin, granted/2))
 		}
 		r.mu.Unlock()
 		r.tell(granted, nil)
@@ -172,7 +180,7 @@ func (h *registerTx) HandleResponse(_ *transaction.ClientTx, resp *sip.Response)
 			_, err = r.u.tx.Request(context.Background(), retry, r.target, h)
 		}
 		if err != nil {
-			r.tell(0, fmt.Errorf("ua: REGISTER: %w", err))
+			r.failed(fmt.Errorf("ua: REGISTER: %w", err))
 		}
 	case code == 423:
 		// §10.2.8: ask again for at least Min-Expires.
@@ -180,19 +188,48 @@ func (h *registerTx) HandleResponse(_ *transaction.ClientTx, resp *sip.Response)
 			if n, err := strconv.Atoi(v); err == nil && n > 0 && time.Duration(n)*time.Second > h.expires {
 				r.mu.Lock()
 				r.o.Expires = time.Duration(n) * time.Second
+				expires := r.o.Expires
 				r.mu.Unlock()
-				r.send(r.o.Expires)
+				r.send(expires)
 				return
 			}
 		}
 		fallthrough
 	default:
-		r.tell(0, fmt.Errorf("ua: REGISTER: %d %s", code, resp.Reason()))
+		r.failed(fmt.Errorf("ua: REGISTER: %d %s", code, resp.Reason()))
 	}
 }
 
 func (h *registerTx) HandleError(_ *transaction.ClientTx, err error) {
-	h.r.tell(0, fmt.Errorf("ua: REGISTER: %w", err))
+	h.r.failed(fmt.Errorf("ua: REGISTER: %w", err))
+}
+
+// schedule sends the next REGISTER after wait; the lock is held.
+func (r *Registration) schedule(wait time.Duration) {
+	r.timer = time.AfterFunc(wait, func() {
+		r.mu.Lock()
+		expires, closed := r.o.Expires, r.closed
+		r.mu.Unlock()
+		if closed {
+			return
+		}
+		if err := r.send(expires); err != nil {
+			r.failed(fmt.Errorf("ua: REGISTER: %w", err))
+		}
+	})
+}
+
+// failed reports a failed REGISTER and, unless the registration was
+// closed, tries again after a backoff: a binding must not lapse for good
+// because a registrar was down once.
+func (r *Registration) failed(err error) {
+	r.mu.Lock()
+	if !r.closed {
+		r.backoff = min(max(2*r.backoff, retryFirst), retryMax)
+		r.schedule(r.backoff)
+	}
+	r.mu.Unlock()
+	r.tell(0, err)
 }
 
 func (r *Registration) tell(granted time.Duration, err error) {

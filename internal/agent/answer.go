@@ -36,11 +36,14 @@ type AnswerOptions struct {
 // returns 0 when every call went as asked (answered, or declined with
 // Decline), 1 otherwise, 2 for a setup error.
 func Answer(ctx context.Context, o AnswerOptions, out, errOut io.Writer) int {
-	ended := make(chan ua.Event, 64)
+	ended := make(chan ua.Event, 1024)
 	p := &printer{out: out, json: o.JSON}
 	s, err := newStack(o.Listen, "sipkit", credentials(o.Username, o.Password), p, func(ev ua.Event) {
 		if ev.Kind == ua.Terminated {
-			ended <- ev
+			select { // never block the stack
+			case ended <- ev:
+			default:
+			}
 		}
 	}, func(s *stack, ic *ua.IncomingCall) {
 		ic.Ring()

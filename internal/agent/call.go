@@ -48,7 +48,7 @@ func Call(ctx context.Context, o CallOptions, out, errOut io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	ended := make(chan ua.Event, 16)
+	ended := make(chan ua.Event, 1024)
 	answered := make(chan *ua.Call, 1)
 	p := &printer{out: out, json: o.JSON}
 	s, err := newStack(o.Listen, "sipkit", credentials(o.Username, o.Password), p, func(ev ua.Event) {
@@ -59,7 +59,10 @@ func Call(ctx context.Context, o CallOptions, out, errOut io.Writer) int {
 			default:
 			}
 		case ua.Terminated:
-			ended <- ev
+			select { // never block the stack: a full queue drops the line's event
+			case ended <- ev:
+			default:
+			}
 		}
 	}, nil)
 	if err != nil {
