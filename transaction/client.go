@@ -252,22 +252,14 @@ func (tx *ClientTx) Terminate() {
 
 func (tx *ClientTx) onTimer() {
 	tx.mu.Lock()
-	var notify func()
-	now := time.Now()
-	for tx.state != Terminated {
-		id, ok := tx.d.next(now)
-		if !ok {
-			break
-		}
-		if n := tx.fire(id); n != nil {
-			notify = n
-		}
-	}
-	if tx.state != Terminated {
+	notify := tx.d.fireDue(tx.alive, tx.fire)
+	if tx.alive() {
 		tx.d.arm(tx.onTimer)
 	}
 	tx.unlock(notify)
 }
+
+func (tx *ClientTx) alive() bool { return tx.state != Terminated }
 
 func (tx *ClientTx) fire(id timerID) func() {
 	t := tx.l.timers

@@ -355,22 +355,14 @@ func (tx *ServerTx) failed(err error) {
 
 func (tx *ServerTx) onTimer() {
 	tx.mu.Lock()
-	var notify func()
-	now := time.Now()
-	for tx.state != Terminated {
-		id, ok := tx.d.next(now)
-		if !ok {
-			break
-		}
-		if n := tx.fire(id); n != nil {
-			notify = n
-		}
-	}
-	if tx.state != Terminated {
+	notify := tx.d.fireDue(tx.alive, tx.fire)
+	if tx.alive() {
 		tx.d.arm(tx.onTimer)
 	}
 	tx.unlock(notify)
 }
+
+func (tx *ServerTx) alive() bool { return tx.state != Terminated }
 
 // fire runs timer id with the lock held; it returns a TU notification,
 // if any.

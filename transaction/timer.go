@@ -60,6 +60,23 @@ func (d *deadlines) next(now time.Time) (timerID, bool) {
 	return best, found
 }
 
+// fireDue runs every timer due now through fire, earliest first, while
+// alive holds (a timer may end the transaction), and returns the last TU
+// notification a timer asked for. The transaction's lock is held.
+func (d *deadlines) fireDue(alive func() bool, fire func(timerID) func()) (notify func()) {
+	now := time.Now()
+	for alive() {
+		id, ok := d.next(now)
+		if !ok {
+			break
+		}
+		if n := fire(id); n != nil {
+			notify = n
+		}
+	}
+	return notify
+}
+
 // arm resets the runtime timer to the earliest running deadline, or
 // stops it; fire is what it calls.
 func (d *deadlines) arm(fire func()) {
