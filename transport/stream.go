@@ -37,6 +37,7 @@ type conn struct {
 	ws *websocket.Conn // WS and WSS; set before the conn is shared
 
 	sendq  chan []byte   // messages waiting for the writer
+	queued atomic.Int32  // messages queued and not yet written
 	done   chan struct{} // closed by close
 	active atomic.Int64  // time of the last message read or written, unix ns
 	idle   atomic.Pointer[time.Timer]
@@ -109,13 +110,23 @@ func (c *conn) write(b []byte) error {
 	if c.closed.Load() {
 		return net.ErrClosed
 	}
+	c.queued.Add(1)
 	select {
 	case c.sendq <- append([]byte(nil), b...):
 		c.touch()
 		return nil
 	default:
+		c.queued.Add(-1)
 		c.close()
 		return errQueueFull
+	}
+}
+
+// drain waits until the writer has taken every queued message, the
+// connection closed, or the deadline passed.
+func (c *conn) drain(deadline time.Time) {
+	for c.queued.Load() > 0 && !c.closed.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -141,6 +152,7 @@ func (c *conn) writeLoop() {
 			c.nc.SetWriteDeadline(time.Now().Add(timeout))
 			_, err = c.nc.Write(b)
 		}
+		c.queued.Add(-1)
 		if err != nil {
 			c.l.cfg.Logger.Debug("transport: write failed, closing", "conn", c.String(), "err", err)
 			c.l.count(c.key.transport).sendErrors.Add(1)

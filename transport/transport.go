@@ -223,19 +223,26 @@ func (l *Layer) Close() error {
 		conns = append(conns, c)
 	}
 	l.mu.Unlock()
-	l.cancel()
 	for _, s := range udp {
 		s.pc.Close()
 	}
 	for _, s := range streams {
 		s.close()
 	}
+	// What was queued (a last BYE) goes out before the connections
+	// close, for a short while at most.
+	deadline := time.Now().Add(closeDrain)
 	for _, c := range conns {
+		c.drain(deadline)
 		c.close()
 	}
+	l.cancel() // after the drain: WebSocket writes run under this context
 	l.wg.Wait()
 	return nil
 }
+
+// closeDrain bounds how long Close waits for queued stream writes.
+const closeDrain = time.Second
 
 // LoadCertificate reads a PEM certificate chain and key into a server
 // TLS configuration.

@@ -699,3 +699,28 @@ func TestWebSocketConnectionsCounted(t *testing.T) {
 		t.Errorf("ConnsOpen = %d after the client closed", n)
 	}
 }
+
+// Close sends what was already queued on stream connections (a last
+// BYE) before it closes them.
+func TestCloseFlushesQueuedMessages(t *testing.T) {
+	for _, tr := range []string{TCP, WS} {
+		t.Run(tr, func(t *testing.T) {
+			_, addrs, seen := newLayer(t, Config{}, tr+":127.0.0.1:0")
+			cli, err := New(Config{Handler: HandlerFunc(func(sip.Message, Source) {}), Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []string{"OPTIONS", "BYE"} {
+				if _, err := cli.SendRequest(context.Background(), request(t, m, "127.0.0.1"), Target{Transport: tr, Addr: addrs[tr]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cli.Close()
+			for _, m := range []string{"OPTIONS", "BYE"} {
+				if got := wait(t, seen, m).msg.(*sip.Request).Method(); got != m {
+					t.Errorf("got %s, want %s", got, m)
+				}
+			}
+		})
+	}
+}

@@ -34,10 +34,11 @@ func ParseListen(s string) (Listen, error) {
 		return Listen{}, fmt.Errorf("listen %q: %w", s, err)
 	}
 	switch t := strings.ToUpper(tr); t {
-	case transport.UDP, transport.TCP:
+	case transport.UDP, transport.TCP, transport.WS:
 		return Listen{Transport: t, Addr: ap}, nil
 	}
-	return Listen{}, fmt.Errorf("listen %q: transport must be udp or tcp here", s)
+	// TLS and WSS need certificate flags, which the tools do not have yet.
+	return Listen{}, fmt.Errorf("listen %q: transport must be udp, tcp or ws here", s)
 }
 
 // stack is a transport with a UA on it.
