@@ -53,6 +53,7 @@ type Call struct {
 	ended        bool
 	authTries    int
 	firstUsed    bool      // first has taken a remote tag (a tagless 2xx counts)
+	box          mailbox   // events made under the lock, not yet delivered
 	callingID    dialog.ID // the ID of the Calling event
 }
 
@@ -86,7 +87,10 @@ func (u *UA) call(ctx context.Context, to sip.URI, opts CallOptions, hook func(*
 	u.mu.Lock()
 	u.calls[c.callID] = c
 	u.mu.Unlock()
-	c.emit([]Event{{Kind: Calling, ID: c.first.ID(), Call: c, Request: inv}})
+	c.mu.Lock()
+	c.box.add(Event{Kind: Calling, ID: c.first.ID(), Call: c, Request: inv})
+	c.mu.Unlock()
+	c.flush()
 
 	c.mu.Lock()
 	tx, err := u.tx.Request(ctx, inv, target, c)
@@ -216,11 +220,12 @@ func (c *Call) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 		}
 		evs = c.endAll(Event{Kind: Terminated, Cause: cause, Status: code, Response: resp})
 	}
+	c.box.add(evs...)
 	c.mu.Unlock()
 	for _, f := range sends {
 		f()
 	}
-	c.emit(evs)
+	c.flush()
 }
 
 // lateAnswer ACKs a 2xx that came after the call ended (again, for a
@@ -263,9 +268,9 @@ func (c *Call) resend(inv *sip.Request) {
 	c.mu.Lock()
 	if err != nil {
 		c.final = true
-		evs := c.endAll(Event{Kind: Terminated, Cause: CauseTransportError})
+		c.box.add(c.endAll(Event{Kind: Terminated, Cause: CauseTransportError})...)
 		c.mu.Unlock()
-		c.emit(evs)
+		c.flush()
 		return
 	}
 	c.tx = tx
@@ -356,9 +361,9 @@ func (c *Call) HandleError(_ *transaction.ClientTx, err error) {
 		cause = CauseCancelled // even held: the application asked for it
 	}
 	c.final = true
-	evs := c.endAll(Event{Kind: Terminated, Cause: cause})
+	c.box.add(c.endAll(Event{Kind: Terminated, Cause: cause})...)
 	c.mu.Unlock()
-	c.emit(evs)
+	c.flush()
 }
 
 // Cancel cancels the call if it is not answered yet, with an optional
@@ -411,10 +416,10 @@ func (c *Call) sendCancel() {
 			return
 		}
 		c.final = true
-		evs := c.endAll(Event{Kind: Terminated, Cause: CauseCancelled})
+		c.box.add(c.endAll(Event{Kind: Terminated, Cause: CauseCancelled})...)
 		c.mu.Unlock()
 		tx.Terminate()
-		c.emit(evs)
+		c.flush()
 	})
 }
 
@@ -473,9 +478,9 @@ func (c *Call) hangupWithReason(reason string) error {
 	}
 	err := c.u.sendInDialog(bye, c.transportTarget().Transport, nil)
 	c.mu.Lock()
-	evs := c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})
+	c.box.add(c.endAll(Event{Kind: Terminated, Cause: CauseLocalHangup})...)
 	c.mu.Unlock()
-	c.emit(evs)
+	c.flush()
 	return err
 }
 
@@ -485,9 +490,9 @@ func (c *Call) Hangup() error { return c.hangup() }
 // peerBye answers a BYE from the peer in a dialog of the call.
 func (c *Call) peerBye(d *dialog.Dialog, bye *sip.Request) {
 	c.mu.Lock()
-	evs := c.endAll(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
+	c.box.add(c.endAll(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})...)
 	c.mu.Unlock()
-	c.emit(evs)
+	c.flush()
 }
 
 func (c *Call) acked(*dialog.Dialog, *sip.Request) {}
@@ -524,9 +529,9 @@ func (c *Call) endAll(ev Event) []Event {
 // end ends the call from outside its lock.
 func (c *Call) end(ev Event) {
 	c.mu.Lock()
-	evs := c.endAll(ev)
+	c.box.add(c.endAll(ev)...)
 	c.mu.Unlock()
-	c.emit(evs)
+	c.flush()
 }
 
 func cutHeader(h string) (name, value string, ok bool) {
@@ -556,15 +561,17 @@ func callIDHost(contact string) string {
 	return "sipkit.invalid"
 }
 
-// emit gives events to the application, then to the hook, whose
-// reaction (a Parallel ending a loser) then follows them.
-func (c *Call) emit(evs []Event) {
-	c.u.emit(evs)
-	if c.hook != nil {
-		for _, ev := range evs {
-			c.hook(c, ev)
+// flush delivers the call's pending events to the application, then to
+// the hook (whose reaction, a Parallel ending a loser, follows them).
+func (c *Call) flush() {
+	c.box.flush(&c.mu, func(evs []Event) {
+		c.u.emit(evs)
+		if c.hook != nil {
+			for _, ev := range evs {
+				c.hook(c, ev)
+			}
 		}
-	}
+	})
 }
 
 // transportTarget is where the INVITE went; the lock must not be held.

@@ -1,6 +1,8 @@
 package ua
 
 import (
+	"sync"
+
 	"github.com/sipkit/sipkit/dialog"
 	"github.com/sipkit/sipkit/sip"
 )
@@ -101,4 +103,36 @@ func reasonOf(req *sip.Request) *sip.Reason {
 		}
 	}
 	return &rs[0]
+}
+
+// mailbox keeps an owner's events in the order its state changes made
+// them (under the owner's lock) and delivers them with no lock held, one
+// goroutine at a time: events made meanwhile on another goroutine are
+// delivered by the one already delivering, so an application never sees
+// Early after Terminated.
+type mailbox struct {
+	pending    []Event
+	delivering bool
+}
+
+// add queues events; the owner's lock is held.
+func (m *mailbox) add(evs ...Event) { m.pending = append(m.pending, evs...) }
+
+// flush delivers the queued events; mu is the owner's lock, not held.
+func (m *mailbox) flush(mu *sync.Mutex, deliver func([]Event)) {
+	mu.Lock()
+	if m.delivering {
+		mu.Unlock()
+		return
+	}
+	m.delivering = true
+	for len(m.pending) > 0 {
+		evs := m.pending
+		m.pending = nil
+		mu.Unlock()
+		deliver(evs)
+		mu.Lock()
+	}
+	m.delivering = false
+	mu.Unlock()
 }

@@ -26,7 +26,8 @@ type IncomingCall struct {
 	final       bool
 	ended       bool
 	retrans     *time.Timer
-	byeAfterACK bool // hung up before the ACK: BYE when it comes (§15)
+	byeAfterACK bool    // hung up before the ACK: BYE when it comes (§15)
+	box         mailbox // events in the order they happened
 }
 
 // Invite returns the INVITE.
@@ -179,11 +180,12 @@ func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
 		ic.retrans.Stop()
 	}
 	bye := ic.byeAfterACK
-	ic.mu.Unlock()
-	if first {
+	if first && !ic.ended {
 		ic.d.Confirm()
-		ic.u.emit([]Event{{Kind: Confirmed, ID: ic.d.ID(), Incoming: ic, Request: ack}})
+		ic.box.add(Event{Kind: Confirmed, ID: ic.d.ID(), Incoming: ic, Request: ack})
 	}
+	ic.mu.Unlock()
+	ic.flush()
 	if first && bye {
 		ic.Hangup()
 	}
@@ -199,14 +201,18 @@ func (ic *IncomingCall) end(ev Event) {
 	if ic.retrans != nil {
 		ic.retrans.Stop()
 	}
-	ic.mu.Unlock()
 	ev.ID, ev.Incoming = ic.d.ID(), ic
+	ic.box.add(ev)
+	ic.mu.Unlock()
 	ic.u.removeDialog(ic.d)
 	ic.u.mu.Lock()
 	delete(ic.u.incoming, ic.tx)
 	ic.u.mu.Unlock()
-	ic.u.emit([]Event{ev})
+	ic.flush()
 }
+
+// flush delivers the call's pending events in the order they were made.
+func (ic *IncomingCall) flush() { ic.box.flush(&ic.mu, ic.u.emit) }
 
 // uasHandler is the UA as the transaction layer's server-side user.
 type uasHandler UA
@@ -237,7 +243,10 @@ func (u *UA) newIncoming(tx *transaction.ServerTx, req *sip.Request) {
 	u.mu.Lock()
 	u.incoming[tx] = ic
 	u.mu.Unlock()
-	u.emit([]Event{{Kind: Incoming, ID: ic.d.ID(), Incoming: ic, Request: req}})
+	ic.mu.Lock()
+	ic.box.add(Event{Kind: Incoming, ID: ic.d.ID(), Incoming: ic, Request: req})
+	ic.mu.Unlock()
+	ic.flush()
 	if u.cfg.OnIncoming == nil {
 		ic.Reject(480)
 		return
