@@ -127,13 +127,9 @@ func (ic *IncomingCall) Reject(code int) error {
 	if code < 300 || code > 699 {
 		return errors.New("ua: Reject needs a status from 300 to 699")
 	}
-	ic.mu.Lock()
-	if ic.final {
-		ic.mu.Unlock()
+	if !ic.finish() {
 		return ErrCallEnded
 	}
-	ic.final = true
-	ic.mu.Unlock()
 	err := ic.tx.Respond(ic.response(code))
 	ic.end(Event{Kind: Terminated, Cause: CauseRejected, Status: code})
 	return err
@@ -162,11 +158,7 @@ func (ic *IncomingCall) Hangup() error {
 // peerBye ends the call on the caller's BYE. In the early dialog (§15
 // allows it) the INVITE gets 487 as well (§15.1.2).
 func (ic *IncomingCall) peerBye(_ *dialog.Dialog, bye *sip.Request) {
-	ic.mu.Lock()
-	pending := !ic.final
-	ic.final = true
-	ic.mu.Unlock()
-	if pending {
+	if ic.finish() {
 		ic.tx.Respond(ic.response(487))
 	}
 	ic.end(Event{Kind: Terminated, Cause: CauseRemoteBye, Request: bye, Reason: reasonOf(bye)})
@@ -297,20 +289,10 @@ func (u *UA) inDialog(tx *transaction.ServerTx, req *sip.Request) {
 // HandleCancel ends an incoming call the caller cancelled (§9.2): 487
 // to the INVITE, and the event tells whether it was answered elsewhere.
 func (h *uasHandler) HandleCancel(tx *transaction.ServerTx, cancel *sip.Request) {
-	u := (*UA)(h)
-	u.mu.Lock()
-	ic := u.incoming[tx]
-	u.mu.Unlock()
-	if ic == nil {
+	ic := (*UA)(h).incomingOf(tx)
+	if ic == nil || !ic.finish() {
 		return
 	}
-	ic.mu.Lock()
-	if ic.final {
-		ic.mu.Unlock()
-		return
-	}
-	ic.final = true
-	ic.mu.Unlock()
 	tx.Respond(ic.response(487))
 	reason := reasonOf(cancel)
 	elsewhere := reason != nil && reason.CompletedElsewhere()
@@ -319,6 +301,25 @@ func (h *uasHandler) HandleCancel(tx *transaction.ServerTx, cancel *sip.Request)
 		cause = CauseAnsweredElsewhere
 	}
 	ic.end(Event{Kind: Terminated, Cause: cause, Status: 487, Request: cancel, Reason: reason, Missed: !elsewhere})
+}
+
+// incomingOf returns the incoming call of an INVITE server transaction.
+func (u *UA) incomingOf(tx *transaction.ServerTx) *IncomingCall {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.incoming[tx]
+}
+
+// finish marks the INVITE as answered with a final response; it reports
+// false if one was already sent.
+func (ic *IncomingCall) finish() bool {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if ic.final {
+		return false
+	}
+	ic.final = true
+	return true
 }
 
 // HandleAck takes the ACK for a 2xx (§13.3.1.4).
@@ -338,10 +339,7 @@ func (h *uasHandler) HandleAck(ack *sip.Request, _ transport.Source) {
 
 // HandleError ends an incoming call whose transaction failed.
 func (h *uasHandler) HandleError(tx *transaction.ServerTx, err error) {
-	u := (*UA)(h)
-	u.mu.Lock()
-	ic := u.incoming[tx]
-	u.mu.Unlock()
+	ic := (*UA)(h).incomingOf(tx)
 	if ic == nil {
 		return
 	}
