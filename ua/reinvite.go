@@ -64,6 +64,10 @@ func (r *reinvite) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) 
 		d := r.c.confirmed
 		r.c.mu.Unlock()
 		if d != nil {
+			// §12.2.1.2: a 2xx to a re-INVITE refreshes the target.
+			if cs := resp.Contacts(); len(cs) > 0 {
+				d.SetRemoteTarget(cs[0].URI)
+			}
 			r.c.sendACK(d.NewACK(tx.Request().CSeq().Seq))
 		}
 	}

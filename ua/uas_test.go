@@ -332,3 +332,31 @@ func TestInDialogRequestDuringEarlyDialog(t *testing.T) {
 		}
 	})
 }
+
+// §12.2.1.2: the 2xx to a re-INVITE refreshes the remote target: the
+// next request goes to its Contact.
+func TestReinviteRefreshesTarget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAC(t)
+		c := e.call(t, CallOptions{})
+		inv := e.peer.requests(sip.INVITE)[0]
+		e.peer.respond(t, inv, 200, tagged+"x", "Contact: <sip:bob@127.0.0.2:5060>")
+		done := make(chan int, 1)
+		go func() {
+			code, _ := c.Reinvite(context.Background(), nil, "")
+			done <- code
+		}()
+		synctest.Wait()
+		re := e.peer.requests(sip.INVITE)[1]
+		e.peer.respond(t, re, 200, tagged+"x", "Contact: <sip:moved@127.0.0.2:5060>")
+		if code := <-done; code != 200 {
+			t.Fatalf("re-INVITE %d", code)
+		}
+		c.Hangup()
+		synctest.Wait()
+		byes := e.peer.requests(sip.BYE)
+		if len(byes) != 1 || byes[0].msg.(*sip.Request).RequestURI().User != "moved" {
+			t.Errorf("BYE went to %v, want the refreshed target", byes)
+		}
+	})
+}
