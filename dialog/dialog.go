@@ -11,8 +11,6 @@
 package dialog
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -274,7 +272,7 @@ func buildRequest(method string, seq uint32, id ID, local, remote string, target
 		}
 	}
 	req := sip.NewRequest(method, ruri)
-	req.AppendHeader("Via", "SIP/2.0/UDP 0.0.0.0;rport;branch="+NewBranch())
+	req.AppendHeader("Via", "SIP/2.0/UDP 0.0.0.0;rport;branch="+sip.NewBranch())
 	for _, r := range routes {
 		req.AppendHeader("Route", r)
 	}
@@ -319,19 +317,4 @@ func routeStrings(rrs []sip.NameAddr, err error) []string {
 		out[i] = rr.String()
 	}
 	return out
-}
-
-// NewTag returns a random tag (RFC 3261 §19.3: at least 32 random bits).
-func NewTag() string { return randomHex(8) }
-
-// NewBranch returns a branch with the magic cookie (§8.1.1.7).
-func NewBranch() string { return sip.MagicCookie + randomHex(10) }
-
-// NewCallID returns a random Call-ID at host (§8.1.1.4).
-func NewCallID(host string) string { return randomHex(16) + "@" + host }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

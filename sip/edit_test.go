@@ -275,3 +275,15 @@ func TestEditRefusesLineBreaks(t *testing.T) {
 		}
 	}
 }
+
+func TestNewIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		tag, branch, id := NewTag(), NewBranch(), NewCallID("127.0.0.1")
+		if len(tag) != 16 || !strings.HasPrefix(branch, MagicCookie) || len(branch) != len(MagicCookie)+20 ||
+			!strings.HasSuffix(id, "@127.0.0.1") || seen[tag] || seen[branch] || seen[id] {
+			t.Fatalf("tag %q branch %q call-id %q (or a repeat)", tag, branch, id)
+		}
+		seen[tag], seen[branch], seen[id] = true, true, true
+	}
+}

@@ -1,8 +1,6 @@
 package transaction
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 
 	"github.com/sipkit/sipkit/sip"
@@ -55,12 +53,4 @@ func requestURIText(req *sip.Request) string {
 // the INVITE it cancels.
 type clientKey struct {
 	branch, method string
-}
-
-// newTag returns a random tag for a response the layer makes itself
-// (RFC 3261 §19.3: at least 32 bits of randomness).
-func newTag() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -408,7 +408,7 @@ func (tx *ServerTx) expire() func() {
 	if tx.invite {
 		timeout := sip.NewResponse(tx.req, 408, "")
 		if tx.req.ToTag() == "" {
-			timeout.SetToTag(newTag()) // a final response needs one (§8.2.6.2)
+			timeout.SetToTag(sip.NewTag()) // a final response needs one (§8.2.6.2)
 		}
 		if err := tx.respond(timeout); err == nil {
 			return tx.tell(ErrTimeout)

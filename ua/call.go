@@ -109,15 +109,15 @@ func (u *UA) newInvite(to sip.URI, opts CallOptions) (*sip.Request, error) {
 		from = u.cfg.From
 	}
 	inv := sip.NewRequest(sip.INVITE, to)
-	hs := []string{"Via", "SIP/2.0/UDP 0.0.0.0;rport;branch=" + dialog.NewBranch()}
+	hs := []string{"Via", "SIP/2.0/UDP 0.0.0.0;rport;branch=" + sip.NewBranch()}
 	for _, r := range opts.Route {
 		hs = append(hs, "Route", r)
 	}
 	hs = append(hs,
 		"Max-Forwards", "70",
-		"From", from+";tag="+dialog.NewTag(),
+		"From", from+";tag="+sip.NewTag(),
 		"To", "<"+to.String()+">",
-		"Call-ID", dialog.NewCallID(callIDHost(u.cfg.Contact)),
+		"Call-ID", sip.NewCallID(callIDHost(u.cfg.Contact)),
 		"CSeq", "1 INVITE",
 		"Contact", u.cfg.Contact,
 	)
@@ -255,7 +255,7 @@ func (c *Call) authorized(resp *sip.Response) (*sip.Request, error) {
 		return nil, err
 	}
 	v, _ := inv.TopVia()
-	v.Params = v.Params.Set("branch", dialog.NewBranch())
+	v.Params = v.Params.Set("branch", sip.NewBranch())
 	if err := inv.SetTopVia(v); err != nil {
 		return nil, err
 	}

@@ -230,7 +230,7 @@ func (h *uasHandler) HandleRequest(tx *transaction.ServerTx, req *sip.Request) {
 }
 
 func (u *UA) newIncoming(tx *transaction.ServerTx, req *sip.Request) {
-	ic := &IncomingCall{u: u, tx: tx, invite: req, d: dialog.NewUAS(req, dialog.NewTag())}
+	ic := &IncomingCall{u: u, tx: tx, invite: req, d: dialog.NewUAS(req, sip.NewTag())}
 	u.addDialog(ic.d, ic)
 	u.mu.Lock()
 	u.incoming[tx] = ic

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sipkit/sipkit/dialog"
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transaction"
 	"github.com/sipkit/sipkit/transport"
@@ -70,7 +69,7 @@ func (u *UA) Register(ctx context.Context, o RegisterOptions) (*Registration, er
 	if o.Expires <= 0 {
 		o.Expires = time.Hour
 	}
-	r := &Registration{u: u, o: o, callID: dialog.NewCallID(callIDHost(u.cfg.Contact)), tag: dialog.NewTag(), target: o.Target}
+	r := &Registration{u: u, o: o, callID: sip.NewCallID(callIDHost(u.cfg.Contact)), tag: sip.NewTag(), target: o.Target}
 	if !r.target.Addr.IsValid() {
 		req := sip.NewRequest(sip.REGISTER, o.Registrar)
 		t, err := u.targetOf(ctx, req, "")
@@ -124,7 +123,7 @@ func (r *Registration) build(expires time.Duration) (*sip.Request, error) {
 	req := sip.NewRequest(sip.REGISTER, r.o.Registrar)
 	secs := strconv.Itoa(int(expires / time.Second))
 	for _, h := range [][2]string{
-		{"Via", "SIP/2.0/UDP 0.0.0.0;rport;branch=" + dialog.NewBranch()},
+		{"Via", "SIP/2.0/UDP 0.0.0.0;rport;branch=" + sip.NewBranch()},
 		{"Max-Forwards", "70"},
 		{"From", r.o.AOR + ";tag=" + r.tag},
 		{"To", r.o.AOR},
@@ -168,7 +167,7 @@ func (h *registerTx) HandleResponse(_ *transaction.ClientTx, resp *sip.Response)
 		retry, err := r.u.cfg.Auth.Authorize(r.last, resp)
 		if err == nil && r.tries <= maxAuthTries {
 			v, _ := retry.TopVia()
-			v.Params = v.Params.Set("branch", dialog.NewBranch())
+			v.Params = v.Params.Set("branch", sip.NewBranch())
 			err = retry.SetTopVia(v)
 			r.seq = retry.CSeq().Seq
 			r.last = retry
