@@ -341,3 +341,17 @@ func buildACK(inv *sip.Request, resp *sip.Response) (*sip.Request, error) {
 	}
 	return ack, nil
 }
+
+// SendACK sends the ACK for a 2xx, which is no transaction of its own
+// (RFC 3261 §17.1.1.3, §13.2.2.4): the TU builds it, the layer hands it
+// to the transport as it is, and nothing retransmits it (the TU sends it
+// again for each 2xx retransmission the Accepted state passes up).
+func (l *Layer) SendACK(ctx context.Context, ack *sip.Request, target transport.Target) error {
+	if ack.Method() != sip.ACK {
+		return errors.New("transaction: SendACK needs an ACK")
+	}
+	if _, err := l.sender.SendRequest(ctx, ack, target); err != nil {
+		return fmt.Errorf("%w: %w", ErrTransport, err)
+	}
+	return nil
+}

@@ -338,3 +338,24 @@ func TestClientNeedsRFC3261Branch(t *testing.T) {
 		}
 	})
 }
+
+// §17.1.1.3: the ACK for a 2xx is passed to the transport as it is, in
+// no transaction and with no retransmission; only ACKs are accepted.
+func TestSendACK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, transport.UDP)
+		target := transport.Target{Transport: transport.UDP, Addr: mustAddr(uasAddr)}
+		ack := siptest.Request(t, sip.ACK, "sip:bob@127.0.0.2")
+		if err := e.layer.SendACK(context.Background(), ack, target); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.layer.SendACK(context.Background(), siptest.Request(t, sip.BYE, "sip:bob@127.0.0.2"), target); err == nil {
+			t.Error("SendACK sent a BYE")
+		}
+		e.at(10 * time.Second)
+		if n := len(e.peer.requests(sip.ACK)); n != 1 || len(e.peer.requests(sip.BYE)) != 0 {
+			t.Errorf("peer got %d ACKs", n)
+		}
+		checkEmpty(t, e.layer)
+	})
+}

@@ -345,7 +345,7 @@ func (c *Call) answered(resp *sip.Response) (evs []Event, sends []func()) {
 func (c *Call) sendACK(ack *sip.Request) {
 	t, err := c.u.targetOf(context.Background(), ack, c.transportTarget().Transport)
 	if err == nil {
-		c.u.cfg.Sender.SendRequest(context.Background(), ack, t)
+		c.u.tx.SendACK(context.Background(), ack, t)
 	}
 }
 
