@@ -142,6 +142,18 @@ func (r *Resolver) Resolve(ctx context.Context, u sip.URI) ([]Target, error) {
 	return s.result(ctx)
 }
 
+// ResolveOn is Resolve for a URI that names no transport, taking
+// transport instead of the RFC 3263 default: an in-dialog request keeps
+// to the transport its dialog runs on when the peer's Contact does not
+// say (as Kamailio and PJSIP do), and a tool listening on TCP calls over
+// TCP. An empty transport is plain Resolve.
+func (r *Resolver) ResolveOn(ctx context.Context, u sip.URI, transport string) ([]Target, error) {
+	if transport != "" && u.Transport() == "" {
+		u.Params = u.Params.Set("transport", strings.ToLower(transport))
+	}
+	return r.Resolve(ctx, u)
+}
+
 // ResolveSentBy returns where to send a response when the top Via has
 // no received parameter and the request's connection is gone (RFC 3263
 // §5): transport is the Via's, host and port its sent-by (port 0 when

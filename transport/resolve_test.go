@@ -933,3 +933,28 @@ func TestOrderSRVWeightsStatistically(t *testing.T) {
 		t.Errorf("weight 0 first in %d of 10000 draws, want 30-300", n)
 	}
 }
+
+// ResolveOn puts a transport on a URI that names none, and leaves one
+// that does alone; numeric hosts need no DNS.
+func TestResolveOn(t *testing.T) {
+	var r Resolver // no servers: any lookup would fail
+	for _, tc := range []struct {
+		uri, transport string
+		want           Target
+	}{
+		{"sip:bob@127.0.0.1", TCP, Target{Transport: TCP, Addr: netip.MustParseAddrPort("127.0.0.1:5060")}},
+		{"sip:bob@127.0.0.1;transport=udp", TCP, Target{Transport: UDP, Addr: netip.MustParseAddrPort("127.0.0.1:5060")}},
+		{"sip:bob@[::1]:5070", WS, Target{Transport: WS, Addr: netip.MustParseAddrPort("[::1]:5070")}},
+		{"sip:bob@127.0.0.1", "", Target{Transport: UDP, Addr: netip.MustParseAddrPort("127.0.0.1:5060")}},
+		{"sips:bob@127.0.0.1", TCP, Target{Transport: TLS, Addr: netip.MustParseAddrPort("127.0.0.1:5061")}},
+	} {
+		u, err := sip.ParseURI(tc.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := r.ResolveOn(context.Background(), u, tc.transport)
+		if err != nil || len(ts) != 1 || ts[0] != tc.want {
+			t.Errorf("ResolveOn(%s, %q) = %v, %v; want %v", tc.uri, tc.transport, ts, err, tc.want)
+		}
+	}
+}

@@ -14,8 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"strings"
 	"sync"
 
 	"github.com/sipkit/sipkit/auth"
@@ -207,32 +205,19 @@ func (u *UA) removeDialog(d *dialog.Dialog) {
 }
 
 // targetOf returns where an in-dialog request goes: its first Route, or
-// its Request-URI (RFC 3261 §12.2.1.1, §8.1.2), resolved per RFC 3263;
-// fallback's transport is used when the URI names none.
+// its Request-URI (RFC 3261 §12.2.1.1, §8.1.2), resolved per RFC 3263
+// (numeric hosts need no DNS); fallback's transport is used when the URI
+// names none.
 func (u *UA) targetOf(ctx context.Context, req *sip.Request, fallback string) (transport.Target, error) {
 	uri := req.RequestURI()
 	if routes, err := req.Routes(); err == nil && len(routes) > 0 {
 		uri = routes[0].URI
 	}
-	t := strings.ToUpper(uri.Transport())
-	if t == "" {
-		t = fallback
-	}
-	if host, ok := numericHost(uri.Host); ok {
-		port := uri.Port
-		if port == 0 {
-			port = int(transport.DefaultPort(t))
-		}
-		if t == "" {
-			t = transport.UDP
-		}
-		return transport.Target{Transport: t, Addr: netip.AddrPortFrom(host, uint16(port))}, nil
-	}
 	r := u.cfg.Resolver
 	if r == nil {
 		r = &defaultResolver
 	}
-	ts, err := r.Resolve(ctx, uri)
+	ts, err := r.ResolveOn(ctx, uri, fallback)
 	if err != nil {
 		return transport.Target{}, err
 	}
@@ -240,14 +225,6 @@ func (u *UA) targetOf(ctx context.Context, req *sip.Request, fallback string) (t
 }
 
 var defaultResolver transport.Resolver
-
-func numericHost(h string) (netip.Addr, bool) {
-	if len(h) > 2 && h[0] == '[' {
-		h = h[1 : len(h)-1]
-	}
-	a, err := netip.ParseAddr(h)
-	return a, err == nil
-}
 
 // sendInDialog sends an in-dialog request in a client transaction; done
 // is called with the final status (0 for a timeout or transport error).

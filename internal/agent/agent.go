@@ -72,7 +72,7 @@ func newStack(l Listen, user string, creds *auth.Client, p *printer, onEvent fun
 		return nil, err
 	}
 	s.tl, s.local = tl, local
-	contact := fmt.Sprintf("<sip:%s@%s", user, hostPort(local))
+	contact := fmt.Sprintf("<sip:%s@%s", user, local)
 	if l.Transport != transport.UDP {
 		contact += ";transport=" + strings.ToLower(l.Transport)
 	}
@@ -103,8 +103,6 @@ func newStack(l Listen, user string, creds *auth.Client, p *printer, onEvent fun
 }
 
 func (s *stack) close() { s.tl.Close() }
-
-func hostPort(ap netip.AddrPort) string { return ap.String() }
 
 // sdp is a minimal session description for the calls the tool makes:
 // one PCMU audio stream (the tool sends no media).

@@ -74,7 +74,7 @@ func Answer(ctx context.Context, o AnswerOptions, out, errOut io.Writer) int {
 					fmt.Fprintf(errOut, "sipkit answer: registered %s for %v\n", o.Register, granted)
 				}
 			}}
-		if t, err := numericTarget(reg, s.tr); err == nil {
+		if t, err := firstTarget(ctx, reg, s.tr); err == nil {
 			ro.Target = t
 		}
 		r, err := s.u.Register(ctx, ro)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/sipkit/sipkit/sip"
@@ -79,12 +77,13 @@ func Call(ctx context.Context, o CallOptions, out, errOut io.Writer) int {
 			return 2
 		}
 		opts.Route = []string{"<" + proxy.String() + ";lr>"}
-		if opts.Target, err = numericTarget(proxy, s.tr); err != nil {
+		if opts.Target, err = firstTarget(ctx, proxy, s.tr); err != nil {
 			fmt.Fprintf(errOut, "sipkit call: proxy: %v\n", err)
 			return 2
 		}
-	} else if t, err := numericTarget(to, s.tr); err == nil {
-		opts.Target = t
+	} else if opts.Target, err = firstTarget(ctx, to, s.tr); err != nil {
+		fmt.Fprintf(errOut, "sipkit call: target: %v\n", err)
+		return 2
 	}
 	if opts.From == "" {
 		opts.From = "<sip:sipkit@" + s.local.String() + ">"
@@ -133,24 +132,13 @@ func callStatus(o CallOptions, ev ua.Event) int {
 	return 1
 }
 
-// numericTarget is where to send for a URI with a numeric host; names
-// are left to the UA's RFC 3263 resolver.
-func numericTarget(u sip.URI, fallback string) (transport.Target, error) {
-	h := u.Host
-	if len(h) > 2 && h[0] == '[' {
-		h = h[1 : len(h)-1]
-	}
-	ip, err := netip.ParseAddr(h)
+// firstTarget resolves u (RFC 3263; numeric hosts need no DNS) on the
+// tool's own transport when u names none, and returns the first target.
+func firstTarget(ctx context.Context, u sip.URI, tr string) (transport.Target, error) {
+	var r transport.Resolver
+	ts, err := r.ResolveOn(ctx, u, tr)
 	if err != nil {
-		return transport.Target{}, fmt.Errorf("%s is not a numeric host", u.Host)
+		return transport.Target{}, err
 	}
-	tr := fallback
-	if t := u.Transport(); t != "" {
-		tr = strings.ToUpper(t)
-	}
-	port := uint16(u.Port)
-	if port == 0 {
-		port = transport.DefaultPort(tr)
-	}
-	return transport.Target{Transport: tr, Addr: netip.AddrPortFrom(ip, port)}, nil
+	return ts[0], nil
 }
