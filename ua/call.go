@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,8 +128,9 @@ func (u *UA) newInvite(to sip.URI, opts CallOptions) (*sip.Request, error) {
 		}
 	}
 	for _, h := range opts.Headers {
-		name, value, ok := cutHeader(h)
-		if !ok {
+		name, value, ok := strings.Cut(h, ":")
+		name, value = strings.Trim(name, " \t"), strings.Trim(value, " \t")
+		if !ok || name == "" {
 			return nil, fmt.Errorf("ua: bad header %q", h)
 		}
 		if err := inv.AppendHeader(name, value); err != nil {
@@ -532,25 +534,6 @@ func (c *Call) end(ev Event) {
 	c.box.add(c.endAll(ev)...)
 	c.mu.Unlock()
 	c.flush()
-}
-
-func cutHeader(h string) (name, value string, ok bool) {
-	for i := 0; i < len(h); i++ {
-		if h[i] == ':' {
-			return trim(h[:i]), trim(h[i+1:]), i > 0
-		}
-	}
-	return "", "", false
-}
-
-func trim(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // callIDHost is the host part of a Contact, for Call-IDs.

@@ -416,3 +416,25 @@ func TestCancelByIDAndCallID(t *testing.T) {
 		})
 	}
 }
+
+// CallOptions.Headers go into the INVITE as given; a malformed one is
+// refused before anything is sent.
+func TestCallExtraHeaders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAC(t)
+		e.call(t, CallOptions{Headers: []string{"Subject:  hello ", "X-Campaign: 42"}})
+		inv := e.peer.requests(sip.INVITE)[0].msg.(*sip.Request)
+		if s, _ := inv.Get("Subject"); s != "hello" {
+			t.Errorf("Subject %q", s)
+		}
+		if x, _ := inv.Get("X-Campaign"); x != "42" {
+			t.Errorf("X-Campaign %q", x)
+		}
+		to, _ := sip.ParseURI("sip:bob@" + uasAddr)
+		for _, h := range []string{"no colon", ": empty name"} {
+			if _, err := e.u.Call(context.Background(), to, CallOptions{Target: transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)}, Headers: []string{h}}); err == nil {
+				t.Errorf("header %q accepted", h)
+			}
+		}
+	})
+}
