@@ -2,6 +2,7 @@ package transaction
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -153,4 +154,35 @@ func TestRFC2543FallbackMatching(t *testing.T) {
 			t.Errorf("RFC 2543 CANCEL answered %v, want 200", got)
 		}
 	})
+}
+
+// RFC 3261 §9.1: NewCancel copies the INVITE's Request-URI, To (no tag
+// added), From, Call-ID, CSeq number, top Via alone and Route set, and
+// adds the Reason.
+func TestNewCancel(t *testing.T) {
+	inv := siptest.Request(t, sip.INVITE, "sip:bob@127.0.0.2;user=phone",
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;rport;branch=z9hG4bKc1", "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKold",
+		"Route: <sip:p1;lr>", "Route: <sip:p2;lr>", "Require: 100rel")
+	c, err := NewCancel(inv, `SIP;cause=200;text="Call completed elsewhere"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, _ := inv.TopVia()
+	invTo, _ := inv.Get("To")
+	cTo, _ := c.Get("To")
+	vias := c.Vias()
+	if c.StartLine() != "CANCEL sip:bob@127.0.0.2;user=phone SIP/2.0" || cTo != invTo || len(vias) != 1 ||
+		vias[0].String() != top.String() || c.CSeq() != (sip.CSeq{Seq: inv.CSeq().Seq, Method: sip.CANCEL}) ||
+		c.CallID() != inv.CallID() || c.FromTag() != inv.FromTag() {
+		t.Errorf("CANCEL:\n%s", c.String())
+	}
+	if r := slices.Collect(c.Values("Route")); !slices.Equal(r, []string{"<sip:p1;lr>", "<sip:p2;lr>"}) {
+		t.Errorf("Routes %q", r)
+	}
+	if _, ok := c.Get("Require"); ok {
+		t.Error("Require copied into the CANCEL")
+	}
+	if r, _ := c.Get("Reason"); r != `SIP;cause=200;text="Call completed elsewhere"` || c.ContentLength() != 0 {
+		t.Errorf("Reason %q, Content-Length %d", r, c.ContentLength())
+	}
 }

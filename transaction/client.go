@@ -313,33 +313,49 @@ func (tx *ClientTx) terminate() {
 // transaction matches it), the response's To (with the tag the server
 // chose), and the INVITE's Route headers.
 func buildACK(inv *sip.Request, resp *sip.Response) (*sip.Request, error) {
-	ack := sip.NewRequest(sip.ACK, inv.RequestURI())
+	to, _ := resp.Get("To")
+	return fromInvite(inv, sip.ACK, to, "")
+}
+
+// NewCancel builds the CANCEL for inv as it was sent (RFC 3261 §9.1):
+// the same Request-URI, Call-ID, From, To (exactly: no tag is added, and
+// no empty one), CSeq number, one Via equal to the INVITE's top Via and
+// its Route headers; no Require or Proxy-Require; Content-Length 0; and
+// reason, if not empty, as a Reason header (RFC 3326). Send it with
+// Request to the target the INVITE went to (ClientTx.Target).
+func NewCancel(inv *sip.Request, reason string) (*sip.Request, error) {
+	to, _ := inv.Get("To")
+	return fromInvite(inv, sip.CANCEL, to, reason)
+}
+
+// fromInvite builds the ACK or CANCEL that shares the INVITE's
+// transaction identity: its Request-URI, top Via alone, Route set, From,
+// Call-ID and CSeq number, with the given To and optional Reason.
+func fromInvite(inv *sip.Request, method, to, reason string) (*sip.Request, error) {
+	req := sip.NewRequest(method, inv.RequestURI())
 	top, _ := inv.TopVia()
 	from, _ := inv.Get("From")
-	to, _ := resp.Get("To")
-	var cseq [16]byte
-	add := func(name, value string) error { return ack.AppendHeader(name, value) }
-	if err := add("Via", top.String()); err != nil {
-		return nil, err
-	}
+	hs := []string{"Via", top.String()}
 	for r := range inv.Values("Route") {
-		if err := add("Route", r); err != nil {
-			return nil, err
+		hs = append(hs, "Route", r)
+	}
+	hs = append(hs,
+		"Max-Forwards", "70",
+		"From", from,
+		"To", to,
+		"Call-ID", inv.CallID(),
+		"CSeq", strconv.FormatUint(uint64(inv.CSeq().Seq), 10)+" "+method,
+	)
+	if reason != "" {
+		hs = append(hs, "Reason", reason)
+	}
+	hs = append(hs, "Content-Length", "0")
+	for i := 0; i < len(hs); i += 2 {
+		if err := req.AppendHeader(hs[i], hs[i+1]); err != nil {
+			return nil, fmt.Errorf("transaction: %s %s: %w", method, hs[i], err)
 		}
 	}
-	for _, h := range [...][2]string{
-		{"Max-Forwards", "70"},
-		{"From", from},
-		{"To", to},
-		{"Call-ID", inv.CallID()},
-		{"CSeq", string(strconv.AppendUint(cseq[:0], uint64(inv.CSeq().Seq), 10)) + " ACK"},
-		{"Content-Length", "0"},
-	} {
-		if err := add(h[0], h[1]); err != nil {
-			return nil, err
-		}
-	}
-	return ack, nil
+	return req, nil
 }
 
 // SendACK sends the ACK for a 2xx, which is no transaction of its own

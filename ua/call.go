@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -403,7 +402,7 @@ func (c *Call) sendCancel() {
 	c.mu.Lock()
 	reason, tx := c.cancelReason, c.tx
 	c.mu.Unlock()
-	cancel, err := buildCancel(c.invite, reason)
+	cancel, err := transaction.NewCancel(c.invite, reason)
 	if err == nil {
 		_, err = c.u.tx.Request(context.Background(), cancel, tx.Target(), finalFunc(nil))
 	}
@@ -423,38 +422,6 @@ func (c *Call) sendCancel() {
 		tx.Terminate()
 		c.flush()
 	})
-}
-
-// buildCancel builds the CANCEL for inv as it was sent (RFC 3261 §9.1):
-// the same Request-URI, Call-ID, From, To (exactly: no tag is added, and
-// no empty one), CSeq number, one Via equal to the INVITE's top Via and
-// its Route headers; no Require or Proxy-Require; Content-Length 0.
-func buildCancel(inv *sip.Request, reason string) (*sip.Request, error) {
-	cancel := sip.NewRequest(sip.CANCEL, inv.RequestURI())
-	top, _ := inv.TopVia()
-	from, _ := inv.Get("From")
-	to, _ := inv.Get("To")
-	hs := []string{"Via", top.String()}
-	for r := range inv.Values("Route") {
-		hs = append(hs, "Route", r)
-	}
-	hs = append(hs,
-		"Max-Forwards", "70",
-		"From", from,
-		"To", to,
-		"Call-ID", inv.CallID(),
-		"CSeq", strconv.FormatUint(uint64(inv.CSeq().Seq), 10)+" CANCEL",
-	)
-	if reason != "" {
-		hs = append(hs, "Reason", reason)
-	}
-	hs = append(hs, "Content-Length", "0")
-	for i := 0; i < len(hs); i += 2 {
-		if err := cancel.AppendHeader(hs[i], hs[i+1]); err != nil {
-			return nil, fmt.Errorf("ua: CANCEL %s: %w", hs[i], err)
-		}
-	}
-	return cancel, nil
 }
 
 // hangup ends the call: BYE when it is confirmed, CANCEL while it is
