@@ -92,9 +92,14 @@ func (u *UA) call(ctx context.Context, to sip.URI, opts CallOptions, hook func(*
 	c.mu.Unlock()
 	c.flush()
 
-	c.mu.Lock()
+	// Not under the call's lock: opening a connection may take a while,
+	// and Cancel or ID must not wait for it. A response that comes first
+	// records the transaction itself (HandleResponse).
 	tx, err := u.tx.Request(ctx, inv, target, c)
-	c.tx = tx
+	c.mu.Lock()
+	if c.tx == nil {
+		c.tx = tx
+	}
 	c.mu.Unlock()
 	if err != nil {
 		c.end(Event{Kind: Terminated, Cause: CauseTransportError})
