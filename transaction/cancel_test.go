@@ -85,6 +85,54 @@ func TestCancelMatchingNothingGets481(t *testing.T) {
 	})
 }
 
+// §16.10: a proxy forwards a CANCEL it has no response context for, so
+// with ForwardUnmatchedCancel the layer hands it up as a request, in a
+// server transaction the TU answers, instead of answering 481.
+func TestUnmatchedCancelGoesToTheProxy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, transport.UDP, func(c *Config) { c.ForwardUnmatchedCancel = true })
+		cancel := cancelFor(t, siptest.Request(t, sip.INVITE, "sip:alice@127.0.0.1"))
+		e.peer.send(t, cancel, e.tr, uacAddr)
+		synctest.Wait()
+		if got := e.cancelResponses(); len(got) != 0 {
+			t.Errorf("layer answered the CANCEL itself: %v", got)
+		}
+		reqs, cancels, _, _ := e.server.snapshot()
+		if len(reqs) != 1 || reqs[0].Request().Method() != sip.CANCEL || len(cancels) != 0 {
+			t.Fatalf("TU got %d requests, %d cancels; want the CANCEL as one request", len(reqs), len(cancels))
+		}
+		// A retransmission is absorbed by the CANCEL's own transaction.
+		e.peer.send(t, cancel, e.tr, uacAddr)
+		synctest.Wait()
+		if reqs, _, _, _ := e.server.snapshot(); len(reqs) != 1 {
+			t.Errorf("retransmitted CANCEL reached the TU again (%d requests)", len(reqs))
+		}
+		if err := reqs[0].Respond(siptest.Response(t, reqs[0].Request(), 200)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := e.cancelResponses(); len(got) != 1 || got[0] != 200 {
+			t.Errorf("CANCEL answered %v, want the TU's 200", got)
+		}
+	})
+}
+
+// SetValue keeps the TU's value with the transaction.
+func TestServerTxValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, transport.UDP)
+		e.invite()
+		tx := e.serverTx(0)
+		if tx.Value() != nil {
+			t.Fatal("a new transaction has a value")
+		}
+		tx.SetValue(42)
+		if v, _ := tx.Value().(int); v != 42 {
+			t.Errorf("Value() = %v, want 42", tx.Value())
+		}
+	})
+}
+
 // §9.2: a CANCEL for an INVITE that already has its final response gets
 // 200 and changes nothing.
 func TestCancelAfterFinalChangesNothing(t *testing.T) {

@@ -54,6 +54,11 @@ type Config struct {
 	// Stray, if set, receives responses that match no client
 	// transaction. Nil drops them, as RFC 6026 §7.3 has a proxy do.
 	Stray func(resp *sip.Response, src transport.Source)
+	// ForwardUnmatchedCancel gives a CANCEL that matches no server
+	// transaction to Handler.HandleRequest, in a server transaction of its
+	// own, so a proxy can forward it (RFC 3261 §16.10). False: the layer
+	// answers it 481 (§9.2), as a user agent does.
+	ForwardUnmatchedCancel bool
 
 	// InviteLifetime and NonInviteLifetime bound how long a server
 	// transaction waits for the TU's final response (RFC 3261 sets no
@@ -70,6 +75,8 @@ type Layer struct {
 	handler Handler
 	timers  Timers
 	stray   func(*sip.Response, transport.Source)
+
+	forwardCancel bool
 
 	inviteLifetime, nonInviteLifetime time.Duration
 
@@ -100,6 +107,7 @@ func New(cfg Config) (*Layer, error) {
 		handler:           cfg.Handler,
 		timers:            cfg.Timers.withDefaults(),
 		stray:             cfg.Stray,
+		forwardCancel:     cfg.ForwardUnmatchedCancel,
 		seed:              maphash.MakeSeed(),
 		inviteLifetime:    cfg.InviteLifetime,
 		nonInviteLifetime: cfg.NonInviteLifetime,

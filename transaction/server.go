@@ -29,6 +29,23 @@ type ServerTx struct {
 	out       []*sip.Response // to send once the lock is released
 	delivered bool            // HandleRequest has returned
 	cancel    *sip.Request    // the CANCEL that matched, if any
+	value     any             // the TU's, see SetValue
+}
+
+// SetValue keeps v with the transaction for its user, such as a proxy's
+// response context, so HandleCancel and HandleError find it without a
+// table of their own.
+func (tx *ServerTx) SetValue(v any) {
+	tx.mu.Lock()
+	tx.value = v
+	tx.mu.Unlock()
+}
+
+// Value returns what SetValue stored, or nil.
+func (tx *ServerTx) Value() any {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.value
 }
 
 // Request returns the request that created the transaction.
@@ -110,8 +127,9 @@ var cancellable = [...]string{sip.INVITE, sip.OPTIONS, sip.REGISTER, sip.SUBSCRI
 	sip.MESSAGE, sip.INFO, sip.UPDATE, sip.PRACK, sip.REFER, sip.PUBLISH, sip.BYE}
 
 // receiveCancel answers a CANCEL itself (§9.2): 200 when it matches a
-// server transaction, 481 when it matches none, and tells the TU when
-// the transaction it matched has no final response yet.
+// server transaction, 481 when it matches none (or, with
+// Config.ForwardUnmatchedCancel, hands it to the TU as a request), and
+// tells the TU when the transaction it matched has no final response yet.
 func (l *Layer) receiveCancel(req *sip.Request, src transport.Source) {
 	k := serverKeyOf(req, sip.CANCEL)
 	ctx, isNew := l.findOrAddServer(k, func() *ServerTx { return l.newServer(k, req, src) })
@@ -128,6 +146,11 @@ func (l *Layer) receiveCancel(req *sip.Request, src transport.Source) {
 		}
 	}
 	if target == nil || k.legacy.callID != "" && req.ToTag() != target.req.ToTag() {
+		if l.forwardCancel && l.handler != nil {
+			// §16.10: a proxy forwards a CANCEL it has no context for.
+			l.handler.HandleRequest(ctx, req)
+			return
+		}
 		ctx.Respond(sip.NewResponse(req, 481, ""))
 		return
 	}
