@@ -117,6 +117,24 @@ func TestUnmatchedCancelGoesToTheProxy(t *testing.T) {
 	})
 }
 
+// The TU can tell where a CANCEL came from, to decide whether to trust
+// its Reason.
+func TestCancelSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, transport.UDP)
+		inv := e.invite()
+		tx := e.serverTx(0)
+		if got := tx.CancelSource(); got.Remote.IsValid() {
+			t.Fatalf("CancelSource before any CANCEL = %v", got)
+		}
+		e.peer.send(t, cancelFor(t, inv), e.tr, uacAddr)
+		synctest.Wait()
+		if got := tx.CancelSource(); got.Remote.String() != uasAddr || got.Transport != e.tr {
+			t.Errorf("CancelSource = %+v, want %s %s", got, e.tr, uasAddr)
+		}
+	})
+}
+
 // SetValue keeps the TU's value with the transaction.
 func TestServerTxValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

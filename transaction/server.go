@@ -29,6 +29,7 @@ type ServerTx struct {
 	out       []*sip.Response // to send once the lock is released
 	delivered bool            // HandleRequest has returned
 	cancel    *sip.Request    // the CANCEL that matched, if any
+	cancelSrc transport.Source // where it came from
 	value     any             // the TU's, see SetValue
 }
 
@@ -69,6 +70,15 @@ func (tx *ServerTx) Cancelled() *sip.Request {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	return tx.cancel
+}
+
+// CancelSource returns where the CANCEL that Cancelled returns came
+// from: a proxy trusts its Reason by that address (DESIGN.md), which
+// need not be the INVITE's.
+func (tx *ServerTx) CancelSource() transport.Source {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.cancelSrc
 }
 
 func (l *Layer) serverShard(k serverKey) *serverShard {
@@ -157,7 +167,7 @@ func (l *Layer) receiveCancel(req *sip.Request, src transport.Source) {
 	target.mu.Lock()
 	pending := target.state == Proceeding || target.state == Trying
 	if pending && target.cancel == nil {
-		target.cancel = req
+		target.cancel, target.cancelSrc = req, src
 	}
 	tell := pending && target.delivered && target.cancel == req
 	// The 200 takes the To tag of the request's response, if one has
