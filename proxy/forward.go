@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipkit/sipkit/sip"
+	"github.com/sipkit/sipkit/transport"
+)
+
+var bg = context.Background()
+
+// start builds the branch's request and sends it (§16.6). A next hop
+// that needs DNS is resolved on a goroutine of its own, so the reader
+// that is running this never waits for the network (DESIGN.md).
+func (b *branch) start() {
+	rc := b.rc
+	r, hop, err := rc.p.prepare(rc, b)
+	if err != nil {
+		rc.p.log.Debug("proxy: cannot forward", "call-id", rc.in.CallID(), "err", err)
+		b.fail(400)
+		return
+	}
+	if b.target.Next.Addr.IsValid() || numericHost(hop.Host) {
+		b.send(r, hop)
+		return
+	}
+	go b.send(r, hop)
+}
+
+// send resolves the next hop and starts the client transaction.
+func (b *branch) send(r *sip.Request, hop sip.URI) {
+	rc := b.rc
+	p := rc.p
+	next, err := p.nextHop(b.target, hop)
+	if err != nil {
+		// Nowhere to send it: a 503 from this branch, which the best
+		// response rule sends up as 500 when it is the only one.
+		p.log.Debug("proxy: next hop not resolved", "uri", hop.String(), "err", err)
+		b.fail(503)
+		return
+	}
+	// Record-Route of the outbound side when it is another listener
+	// (RFC 5658 double record-routing).
+	if rc.rr {
+		src := rc.stx.Source()
+		in, _ := p.listenerFor(src.Transport, src.Local)
+		if out, ok := p.listenerFor(next.Transport, netip.AddrPort{}); ok && out != in {
+			r.PrependRecordRoute(p.rr[out])
+		}
+	}
+	if err := r.PrependVia(p.via(next, branchID(rc.loop))); err != nil {
+		b.fail(500)
+		return
+	}
+	rc.mu.Lock()
+	b.req = r
+	rc.mu.Unlock()
+	tx, err := p.layer.Request(bg, r, next, b)
+	if err != nil {
+		p.log.Debug("proxy: branch not sent", "call-id", rc.in.CallID(), "to", next.String(), "err", err)
+		b.fail(503)
+		return
+	}
+	rc.mu.Lock()
+	if b.tx == nil {
+		b.tx = tx
+	}
+	if rc.invite && b.stage != done {
+		b.timerC = time.AfterFunc(p.cfg.TimerC, b.onTimerC) // §16.6 step 11
+	}
+	rc.mu.Unlock()
+}
+
+// prepare copies the shared request for one target (§16.6 steps 1, 2,
+// 5, 6) and returns the URI to resolve for the next hop (step 7).
+func (p *Proxy) prepare(rc *respContext, b *branch) (*sip.Request, sip.URI, error) {
+	r := sip.Clone(rc.in)
+	t := b.target
+	if t.URI.Scheme != "" {
+		r.SetRequestURI(t.URI) // step 2
+	}
+	// Step 5: the target's Path (RFC 3327 §5.3) in front of the route.
+	for i := len(t.Path) - 1; i >= 0; i-- {
+		na, err := sip.ParseNameAddr(t.Path[i])
+		if err != nil {
+			return nil, sip.URI{}, err
+		}
+		if err := r.PrependRoute(na); err != nil {
+			return nil, sip.URI{}, err
+		}
+	}
+	if b.breadth > 0 {
+		if err := r.SetHeader("Max-Breadth", itoa(b.breadth)); err != nil {
+			return nil, sip.URI{}, err
+		}
+	}
+	hop := r.RequestURI()
+	if r.Has("Route") {
+		routes, err := r.Routes()
+		if err != nil {
+			return nil, sip.URI{}, err
+		}
+		top := routes[0]
+		if !hasParam(top.URI.Params, "lr") {
+			// Step 6: a strict router next: it gets the Request-URI
+			// from the top Route, and the Request-URI goes last.
+			old := r.RequestURI()
+			r.SetRequestURI(top.URI)
+			r.RemoveTopRoute()
+			if err := r.AppendHeader("Route", "<"+old.String()+">"); err != nil {
+				return nil, sip.URI{}, err
+			}
+			return r, top.URI, nil
+		}
+		hop = top.URI
+	}
+	return r, hop, nil
+}
+
+// nextHop is §16.6 step 7: the target's fixed next hop, or the first
+// address RFC 3263 gives for hop (the top Route, else the Request-URI).
+func (p *Proxy) nextHop(t Target, hop sip.URI) (transport.Target, error) {
+	if t.Next.Addr.IsValid() {
+		return t.Next, nil
+	}
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	ts, err := p.cfg.Resolver.Resolve(ctx, hop)
+	if err != nil {
+		return transport.Target{}, err
+	}
+	if len(ts) == 0 {
+		return transport.Target{}, errNoTarget
+	}
+	return ts[0], nil
+}
+
+// via is the proxy's Via for a request leaving to next (§16.6 step 8);
+// the transport writes the socket's own sent-by into it.
+func (p *Proxy) via(next transport.Target, branch string) sip.Via {
+	v := sip.Via{Protocol: "SIP", Version: "2.0", Transport: next.Transport, Branch: branch}
+	l, ok := p.listenerFor(next.Transport, netip.AddrPort{})
+	if !ok {
+		l = p.cfg.Listeners[0]
+	}
+	v.Host, v.Port = hostOf(l.Addr), int(l.Addr.Port())
+	return v
+}
+
+// numericHost reports whether a URI host is an IP address: no DNS.
+func numericHost(h string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	return err == nil
+}
+
+func hostOf(a netip.AddrPort) string {
+	if a.Addr().Is6() {
+		return "[" + a.Addr().String() + "]"
+	}
+	return a.Addr().String()
+}
+
+// hasParam reports whether a ;-separated parameter list has name.
+func hasParam(ps sip.Params, name string) bool {
+	s := string(ps)
+	for s != "" {
+		s = strings.TrimPrefix(s, ";")
+		var p string
+		p, s, _ = strings.Cut(s, ";")
+		k, _, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), name) {
+			return true
+		}
+	}
+	return false
+}
+
+var errNoTarget = errors.New("proxy: no target")

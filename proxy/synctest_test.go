@@ -1,0 +1,5 @@
+package proxy
+
+import "testing/synctest"
+
+func synctestWait() { synctest.Wait() }
