@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,12 +153,6 @@ func (ph *phone) received() int {
 	return len(ph.txs)
 }
 
-func (ph *phone) cancelled() []*sip.Request {
-	ph.mu.Lock()
-	defer ph.mu.Unlock()
-	return append([]*sip.Request(nil), ph.cancels...)
-}
-
 // tag is the phone's To tag.
 func (ph *phone) tag() string { return fmt.Sprintf("ph%d", ph.ep.Addr().Port()) }
 
@@ -289,4 +284,20 @@ func (e *env) sent(method string, to *phone) []*sip.Request {
 func wait(d time.Duration) {
 	time.Sleep(d)
 	synctestWait()
+}
+
+func siptestRequest(t *testing.T, method, ruri string, hdrs ...string) *sip.Request {
+	t.Helper()
+	return siptest.Request(t, method, ruri, hdrs...)
+}
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
 }

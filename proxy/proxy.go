@@ -24,9 +24,8 @@ type Proxy struct {
 	log   *slog.Logger
 	seed  maphash.Seed
 
-	rr     map[Listener]sip.NameAddr // Record-Route value per listener
-	stats  Stats
-	closed atomic.Bool
+	rr    map[Listener]sip.NameAddr // Record-Route value per listener
+	stats Stats
 }
 
 // Stats are counters since the proxy started.
