@@ -98,6 +98,16 @@ type SIPp struct {
 	// ([service], -s). Empty leaves SIPp's default, "service".
 	Service string
 
+	// IP is the loopback IPv4 address SIPp binds (-i), e.g. "127.0.0.2"
+	// for a caller that must come from another address than the rest
+	// (a proxy's trusted network). Empty means 127.0.0.1.
+	IP string
+
+	// Port is the local port SIPp binds (-p). Zero picks a free one. A
+	// UAS that registers first uses the port of its REGISTER run, so the
+	// Contact it registered is where it then answers.
+	Port int
+
 	// Args are more SIPp arguments, appended after the ones Start builds
 	// (e.g. "-d", "500" for the pause of the built-in uac, "-key",
 	// "name", "value", or "-recv_timeout", "1000").
@@ -113,7 +123,7 @@ type SIPp struct {
 
 // SIPpRun is a running SIPp, started by SIPp.Start.
 type SIPpRun struct {
-	// Addr is where SIPp listens, on 127.0.0.1 with the chosen transport.
+	// Addr is where SIPp listens, on SIPp.IP with the chosen transport.
 	Addr netip.AddrPort
 	// Dir is SIPp's working directory, a t.TempDir() holding its logs.
 	Dir string
@@ -217,11 +227,20 @@ func (s SIPp) Start(t testing.TB) *SIPpRun {
 			t.Fatalf("siptest: SIPp.Remote %q: want a loopback IPv4 address and port, like 127.0.0.1:5060", s.Remote)
 		}
 	}
+	if s.IP == "" {
+		s.IP = "127.0.0.1"
+	}
+	if a, err := netip.ParseAddr(s.IP); err != nil || !a.Is4() || !a.IsLoopback() {
+		t.Fatalf("siptest: SIPp.IP %q: want a loopback IPv4 address, like 127.0.0.2", s.IP)
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		t.Fatalf("siptest: SIPp.Port %d out of range", s.Port)
+	}
 
 	const attempts = 3
 	for i := 1; ; i++ {
 		r := s.launch(t, bin)
-		if !r.waitBound(5*time.Second) || i == attempts {
+		if !r.waitBound(5*time.Second) || i == attempts || s.Port != 0 {
 			return r
 		}
 		// The port was taken between freeLoopbackPort and SIPp's bind.
@@ -238,13 +257,16 @@ func (s SIPp) launch(t testing.TB, bin string) *SIPpRun {
 		args = append(args, s.Remote)
 	}
 	args = append(args, s.scenarioArgs(t, dir)...)
-	port := freeLoopbackPort(t)
+	port := s.Port
+	if port == 0 {
+		port = freeLoopbackPort(t, s.IP)
+	}
 	secs := int((s.Timeout + time.Second - 1) / time.Second)
 	args = append(args,
 		"-t", s.Transport,
-		"-i", "127.0.0.1", "-bind_local",
+		"-i", s.IP, "-bind_local",
 		"-p", strconv.Itoa(port),
-		"-ci", "127.0.0.1", "-mi", "127.0.0.1",
+		"-ci", s.IP, "-mi", s.IP,
 		"-m", strconv.Itoa(s.Calls),
 		"-nostdin",
 		"-buff_size", "4194304", // SIPp's 64 KiB socket buffers drop packets under load
@@ -276,7 +298,7 @@ func (s SIPp) launch(t testing.TB, bin string) *SIPpRun {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	r := &SIPpRun{
-		Addr:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)),
+		Addr:   netip.AddrPortFrom(netip.MustParseAddr(s.IP), uint16(port)),
 		Dir:    dir,
 		t:      t,
 		args:   args,
@@ -338,17 +360,17 @@ func ShippedSIPpScenarios() []string {
 // freeLoopbackPort returns a port free on 127.0.0.1 for both UDP and TCP,
 // so either transport can use it. Another process may take it before
 // SIPp binds it: SIPp then exits with 254, and Start tries again.
-func freeLoopbackPort(t testing.TB) int {
+func freeLoopbackPort(t testing.TB, ip string) int {
 	t.Helper()
 	var lastErr error
 	for range 20 {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		ln, err := net.Listen("tcp4", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			lastErr = err
 			continue
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		pc, err := net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(port)))
 		ln.Close()
 		if err != nil {
 			lastErr = err
@@ -357,7 +379,7 @@ func freeLoopbackPort(t testing.TB) int {
 		pc.Close()
 		return port
 	}
-	t.Fatalf("siptest: no free port on 127.0.0.1 for SIPp: %v", lastErr)
+	t.Fatalf("siptest: no free port on %s for SIPp: %v", ip, lastErr)
 	return 0
 }
 

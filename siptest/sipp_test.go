@@ -756,3 +756,27 @@ func parseResponse(text string) response {
 	}
 	return r
 }
+
+// IP and Port choose where SIPp binds: a caller from another loopback
+// address, and a UAS on the port a REGISTER run used before it.
+func TestSIPpIPAndPort(t *testing.T) {
+	first := siptest.SIPp{Scenario: "uas", IP: "127.0.0.2", Timeout: 10 * time.Second}.Start(t)
+	if first.Addr.Addr() != netip.MustParseAddr("127.0.0.2") {
+		t.Errorf("Addr %v, want on 127.0.0.2", first.Addr)
+	}
+	port := int(first.Addr.Port())
+	uac := siptest.SIPp{Scenario: "uac", Remote: first.Addr.String(), IP: "127.0.0.3", Timeout: 10 * time.Second}.Start(t)
+	if res := uac.Wait(); res.Successful != 1 {
+		t.Fatalf("uac from 127.0.0.3: %v", res)
+	}
+	first.Wait()
+	again := siptest.SIPp{Scenario: "uas", IP: "127.0.0.2", Port: port, Timeout: 10 * time.Second}.Start(t)
+	if again.Addr.Port() != uint16(port) {
+		t.Errorf("Addr %v, want port %d", again.Addr, port)
+	}
+	res := siptest.SIPp{Scenario: "uac", Remote: again.Addr.String(), Timeout: 10 * time.Second}.Start(t).Wait()
+	if res.Successful != 1 {
+		t.Errorf("uac to the reused port: %v", res)
+	}
+	again.Wait()
+}
