@@ -22,15 +22,15 @@ type ServerTx struct {
 
 	mu        sync.Mutex
 	state     State
-	last      *sip.Response   // the response to resend on a retransmitted request
-	toTag     string          // To tag of the final response, for RFC 2543 ACK matching
-	g         time.Duration   // the next Timer G interval
-	d         deadlines       //
-	out       []*sip.Response // to send once the lock is released
-	delivered bool            // HandleRequest has returned
-	cancel    *sip.Request    // the CANCEL that matched, if any
+	last      *sip.Response    // the response to resend on a retransmitted request
+	toTag     string           // To tag of the final response, for RFC 2543 ACK matching
+	g         time.Duration    // the next Timer G interval
+	d         deadlines        //
+	out       []*sip.Response  // to send once the lock is released
+	delivered bool             // HandleRequest has returned
+	cancel    *sip.Request     // the CANCEL that matched, if any
 	cancelSrc transport.Source // where it came from
-	value     any             // the TU's, see SetValue
+	value     any              // the TU's, see SetValue
 }
 
 // SetValue keeps v with the transaction for its user, such as a proxy's

@@ -1,18 +1,22 @@
-// Command sipkit runs the sipkit user agents and tools; the proxy
-// arrives with the proxy package.
+// Command sipkit runs the sipkit forking proxy and registrar, the user
+// agents that call and answer, and a message checker.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sipkit/sipkit/internal/agent"
+	"github.com/sipkit/sipkit/internal/proxyd"
 	"github.com/sipkit/sipkit/sip"
 )
 
@@ -28,14 +32,14 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	code := 0
 	root := &cobra.Command{
 		Use:           "sipkit",
-		Short:         "A SIP stack's tools: user agents that call, cancel and answer, and a message checker",
+		Short:         "sipkit: a forking SIP proxy and registrar, user agents that call, cancel and answer, and a message checker",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.SetArgs(args)
-	root.AddCommand(checkCmd(&code), callCmd(ctx, &code), answerCmd(ctx, &code), proxyCmd(&code))
+	root.AddCommand(checkCmd(&code), callCmd(ctx, &code), answerCmd(ctx, &code), proxyCmd(ctx, &code))
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(errOut, "sipkit: %v\n", err)
 		return 2
@@ -55,16 +59,65 @@ func checkCmd(code *int) *cobra.Command {
 	}
 }
 
-func proxyCmd(code *int) *cobra.Command {
-	return &cobra.Command{
+func proxyCmd(ctx context.Context, code *int) *cobra.Command {
+	var (
+		listen, trusted []string
+		cfg             proxyd.Config
+		logLevel        string
+	)
+	cmd := &cobra.Command{
 		Use:   "proxy",
-		Short: "Forking proxy and registrar (not built yet)",
+		Short: "Forking proxy and registrar: UDP and TCP on 127.0.0.1:5060, registrations in memory",
+		Long: `Runs the transaction-stateful forking proxy and registrar (RFC 3261 §16, §10).
+A request for one of the proxy's hosts (a listen address or a --domain) goes to
+the contacts registered for its user, forked in parallel (serially by q-value
+groups when they differ); anything else goes to its Request-URI. When a branch
+answers, the others are cancelled with
+  Reason: SIP;cause=200;text="Call completed elsewhere"
+A caller's CANCEL Reason is passed downstream only from --trusted networks.
+SIGINT or SIGTERM stops it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.ErrOrStderr(), "sipkit proxy: coming soon; today the sip, transport, transaction, dialog and ua packages and `sipkit call` / `sipkit answer` are built")
-			*code = 1
+			for _, s := range listen {
+				l, err := proxyd.ParseListen(s)
+				if err != nil {
+					return err
+				}
+				cfg.Listen = append(cfg.Listen, l)
+			}
+			for _, s := range trusted {
+				p, err := netip.ParsePrefix(s)
+				if err != nil {
+					a, aerr := netip.ParseAddr(s)
+					if aerr != nil {
+						return fmt.Errorf("--trusted %q: want a CIDR such as 10.0.0.0/8", s)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				cfg.Trusted = append(cfg.Trusted, p)
+			}
+			var lv slog.Level
+			if err := lv.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level %q: %w", logLevel, err)
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lv}))
+			if err := proxyd.Run(ctx, cfg); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sipkit proxy: %v\n", err)
+				*code = 1
+			}
 			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringArrayVar(&listen, "listen", nil, "TRANSPORT:HOST:PORT to serve (udp, tcp, ws); repeatable (default udp and tcp on 127.0.0.1:5060)")
+	f.StringArrayVar(&cfg.Domains, "domain", nil, "a domain this proxy serves (its users are looked up in the location store); repeatable")
+	f.StringArrayVar(&trusted, "trusted", nil, "CIDR whose CANCEL Reason header is passed downstream; repeatable (default: none)")
+	f.StringVar(&cfg.CancelReason, "cancel-reason", "", "Reason for downstream CANCELs when the caller is not trusted (default: none)")
+	f.DurationVar(&cfg.NoAnswerTimeout, "no-answer-timeout", 120*time.Second, "cancel a branch that rings this long without an answer (Kamailio's fr_inv_timer)")
+	f.StringVar(&cfg.Location, "location", "memory", "location store: memory")
+	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
 }
 
 func callCmd(ctx context.Context, code *int) *cobra.Command {
