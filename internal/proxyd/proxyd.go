@@ -1,0 +1,259 @@
+// Package proxyd assembles the `sipkit proxy` daemon: transport,
+// registrar, location store and proxy core, with the default router
+// (DESIGN.md "Programs").
+package proxyd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipkit/sipkit/location"
+	"github.com/sipkit/sipkit/proxy"
+	"github.com/sipkit/sipkit/registrar"
+	"github.com/sipkit/sipkit/sip"
+	"github.com/sipkit/sipkit/transaction"
+	"github.com/sipkit/sipkit/transport"
+)
+
+// Listen is one --listen value.
+type Listen struct {
+	Transport string
+	Addr      netip.AddrPort
+}
+
+// ParseListen parses TRANSPORT:HOST:PORT ("udp:127.0.0.1:5060",
+// "tcp:[::1]:5060").
+func ParseListen(s string) (Listen, error) {
+	tr, addr, ok := strings.Cut(s, ":")
+	if !ok {
+		return Listen{}, fmt.Errorf("listen %q: want TRANSPORT:HOST:PORT", s)
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return Listen{}, fmt.Errorf("listen %q: %w", s, err)
+	}
+	switch t := strings.ToUpper(tr); t {
+	case transport.UDP, transport.TCP, transport.WS:
+		return Listen{Transport: t, Addr: ap}, nil
+	}
+	return Listen{}, fmt.Errorf("listen %q: transport must be udp, tcp or ws (tls and wss need certificate flags, not built yet)", s)
+}
+
+// Config is the daemon's configuration. Every zero field takes the
+// default it names.
+type Config struct {
+	// Listen: zero means UDP and TCP on 127.0.0.1:5060.
+	Listen []Listen
+	// Domains the proxy serves besides its listen addresses.
+	Domains []string
+	// Trusted networks, whose CANCEL Reason goes downstream.
+	Trusted []netip.Prefix
+	// CancelReason replaces an untrusted CANCEL's Reason ("": none).
+	CancelReason string
+	// NoAnswerTimeout: zero is 120 s.
+	NoAnswerTimeout time.Duration
+	// Location: "" or "memory".
+	Location string
+	// NoRecordRoute turns Record-Route off.
+	NoRecordRoute bool
+	// Timers are the transaction timers (defaults of RFC 3261).
+	Timers transaction.Timers
+	// Logger: nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is a running proxy.
+type Server struct {
+	tl        *transport.Layer
+	p         *proxy.Proxy
+	reg       *registrar.Registrar
+	store     *location.Memory
+	listeners []proxy.Listener
+	log       *slog.Logger
+	canonical string // the AOR host for every host of ours
+	ownHosts  map[string]bool
+}
+
+// Start listens and serves until Close.
+func Start(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(cfg.Listen) == 0 {
+		a := netip.MustParseAddrPort("127.0.0.1:5060")
+		cfg.Listen = []Listen{{transport.UDP, a}, {transport.TCP, a}}
+	}
+	switch cfg.Location {
+	case "", "memory":
+	default:
+		return nil, fmt.Errorf("--location %q: only the in-memory store is built so far", cfg.Location)
+	}
+	s := &Server{log: log, ownHosts: map[string]bool{}}
+	var p *proxy.Proxy
+	ready := make(chan struct{})
+	tl, err := transport.New(transport.Config{
+		Logger: log,
+		Handler: transport.HandlerFunc(func(m sip.Message, src transport.Source) {
+			<-ready
+			p.HandleMessage(m, src)
+		}),
+		BadMessage: s.badMessage,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tl = tl
+	for _, l := range cfg.Listen {
+		bound, err := tl.Listen(l.Transport, l.Addr.String())
+		if err != nil {
+			tl.Close()
+			return nil, err
+		}
+		s.listeners = append(s.listeners, proxy.Listener{Transport: l.Transport, Addr: bound})
+		s.ownHosts[hostString(bound.Addr())] = true
+	}
+	for _, d := range cfg.Domains {
+		s.ownHosts[strings.ToLower(d)] = true
+	}
+	s.canonical = hostString(s.listeners[0].Addr.Addr())
+	if len(cfg.Domains) > 0 {
+		s.canonical = strings.ToLower(cfg.Domains[0])
+	}
+	s.store = location.NewMemory(0)
+	s.reg, err = registrar.New(registrar.Config{Store: s.store, AOR: s.aor})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	p, err = proxy.New(proxy.Config{
+		Sender:          tl,
+		Listeners:       s.listeners,
+		Domains:         cfg.Domains,
+		Router:          proxy.RouterFunc(s.route),
+		RecordRoute:     boolPtr(!cfg.NoRecordRoute),
+		Trusted:         cfg.Trusted,
+		CancelReason:    cfg.CancelReason,
+		NoAnswerTimeout: cfg.NoAnswerTimeout,
+		Timers:          cfg.Timers,
+		Logger:          log,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.p = p
+	close(ready)
+	return s, nil
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// Listeners are the addresses bound.
+func (s *Server) Listeners() []proxy.Listener { return s.listeners }
+
+// Proxy returns the proxy core, for its counters.
+func (s *Server) Proxy() *proxy.Proxy { return s.p }
+
+// Close stops listening and closes every connection.
+func (s *Server) Close() error { return s.close() }
+
+func (s *Server) close() error {
+	err := s.tl.Close()
+	if s.store != nil {
+		s.store.Close()
+	}
+	return err
+}
+
+// Run serves until ctx ends (SIGINT, SIGTERM in the command).
+func Run(ctx context.Context, cfg Config) error {
+	s, err := Start(cfg)
+	if err != nil {
+		return err
+	}
+	log := s.log
+	for _, l := range s.listeners {
+		log.Info("sipkit proxy listening", "transport", l.Transport, "addr", l.Addr.String())
+	}
+	<-ctx.Done()
+	log.Info("sipkit proxy stopping")
+	return s.Close()
+}
+
+// aor is the location key of a URI: the hosts of this proxy (listen
+// addresses and domains, any port) are one domain, so a phone that
+// registers as bob@127.0.0.1 is found for sip:bob@127.0.0.1:5060.
+func (s *Server) aor(u sip.URI) (string, bool) {
+	if !s.ownHosts[strings.ToLower(u.Host)] {
+		return "", false
+	}
+	u.Host, u.Port = s.canonical, 0
+	return location.Key(u), true
+}
+
+// route is the default router (DESIGN.md): a request for one of our
+// hosts goes to the registered contacts of its AOR (REGISTER to the
+// registrar), anything else to its Request-URI.
+func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Source) (proxy.Decision, error) {
+	ruri := req.RequestURI()
+	local := s.p.IsLocal(ruri)
+	if !local {
+		return proxy.Decision{Targets: []proxy.Target{{URI: ruri}}}, nil
+	}
+	if req.Method() == sip.REGISTER {
+		return proxy.Decision{Response: s.reg.Register(ctx, req, src)}, nil
+	}
+	if ruri.User == "" {
+		return proxy.Decision{}, proxy.Reject(484, "") // as Kamailio's stock config
+	}
+	key, _ := s.aor(ruri)
+	bs, err := s.store.Lookup(ctx, key, time.Now())
+	if err != nil {
+		return proxy.Decision{}, err
+	}
+	if len(bs) == 0 {
+		return proxy.Decision{}, proxy.Reject(404, "")
+	}
+	ts := make([]proxy.Target, 0, len(bs))
+	for _, b := range bs {
+		u, err := sip.ParseURI(b.Contact)
+		if err != nil {
+			continue
+		}
+		ts = append(ts, proxy.Target{URI: u, Q: b.Q, Path: b.Path})
+	}
+	if len(ts) == 0 {
+		return proxy.Decision{}, errors.New("proxyd: no usable contact")
+	}
+	return proxy.Decision{Targets: ts}, nil
+}
+
+// badMessage answers a request that did not parse with 400 and the
+// parser's reason phrase naming the problem (an ACK gets nothing).
+func (s *Server) badMessage(msg sip.Message, err error, src transport.Source) {
+	req, ok := msg.(*sip.Request)
+	if !ok || req.Method() == sip.ACK {
+		return
+	}
+	reason := "Bad Request"
+	var pe *sip.ParseError
+	if errors.As(err, &pe) {
+		reason = pe.Reason()
+	}
+	if err := s.tl.SendResponse(context.Background(), sip.NewResponse(req, 400, reason), src); err != nil {
+		s.log.Debug("proxyd: 400 not sent", "err", err)
+	}
+}
+
+func hostString(a netip.Addr) string {
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
+}
