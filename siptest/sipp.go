@@ -72,6 +72,22 @@ type SIPp struct {
 	//   - "uas_reject_486.xml": INVITE -> 100, 486 Busy Here -> ACK, checked.
 	//   - "uac_cancel.xml": INVITE -> 100, 180 -> CANCEL built per §9.1
 	//     -> 200, 487 -> ACK.
+	// and for tests through a proxy (the proxy is Remote; Service names
+	// the callee), each described in its file:
+	//   - "proxy_register.xml": REGISTER of Service with this SIPp's port
+	//     as Contact; run the UAS on that Port afterwards.
+	//   - "proxy_uas_answer.xml": the forking winner, 180 then 200; checks
+	//     ACK and BYE.
+	//   - "proxy_uas_ring_check.xml": the forking loser; its CANCEL must
+	//     carry Reason cause=200 "Call completed elsewhere", no To tag and
+	//     the INVITE's branch and CSeq number.
+	//   - "proxy_uas_ring_reason_kept.xml", "proxy_uas_ring_no_reason.xml":
+	//     the CANCEL must carry the caller's Reason ("-set reason V"), or
+	//     none.
+	//   - "proxy_uac_call.xml": INVITE, 200, ACK and BYE along the route.
+	//   - "proxy_uac_cancel.xml": INVITE, 180, CANCEL with "-set reason V".
+	//   - "proxy_uac_expect.xml": INVITE ("-set maxfwd N") that must end
+	//     with "-key expect_code NNN", then ACK.
 	// A failed check makes SIPp count the call as failed; the error log
 	// names the check and the values.
 	Scenario string

@@ -164,7 +164,9 @@ func (r *fatalRecorder) Fatalf(format string, args ...any) {
 // The shipped scenarios are there to be named from any package.
 func TestShippedSIPpScenarios(t *testing.T) {
 	got := siptest.ShippedSIPpScenarios()
-	for _, name := range []string{"uac_cancel.xml", "uas_answer.xml", "uas_cancel_check.xml", "uas_cancel_check_100only.xml", "uas_reject_486.xml"} {
+	for _, name := range []string{"uac_cancel.xml", "uas_answer.xml", "uas_cancel_check.xml", "uas_cancel_check_100only.xml", "uas_reject_486.xml",
+		"proxy_register.xml", "proxy_uas_answer.xml", "proxy_uas_ring_check.xml", "proxy_uas_ring_reason_kept.xml",
+		"proxy_uas_ring_no_reason.xml", "proxy_uac_call.xml", "proxy_uac_cancel.xml", "proxy_uac_expect.xml"} {
 		if !slices.Contains(got, name) {
 			t.Errorf("ShippedSIPpScenarios() = %q, missing %s", got, name)
 		}
