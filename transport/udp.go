@@ -4,6 +4,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // udpSocket is one listening UDP socket. Several goroutines read it, each
@@ -45,15 +48,32 @@ func (l *Layer) listenUDP(ap netip.AddrPort) (netip.AddrPort, error) {
 	return s.local, nil
 }
 
+// udpBatch is how many datagrams one read takes from the kernel
+// (recvmmsg on Linux): under load the readers wake up once for several
+// messages instead of once for each.
+const udpBatch = 16
+
+// batchReader is what ipv4.PacketConn and ipv6.PacketConn share.
+type batchReader interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
 func (s *udpSocket) read() {
 	defer s.l.wg.Done()
 	max := s.l.cfg.MaxUDPMessage
-	// One buffer per reader, reused for every datagram; the message gets
-	// a copy of exactly its bytes, so a handler may keep it.
-	buf := make([]byte, max+1)
+	var br batchReader = ipv4.NewPacketConn(s.pc)
+	if !s.local.Addr().Is4() {
+		br = ipv6.NewPacketConn(s.pc)
+	}
+	// One set of buffers per reader, reused for every batch; the message
+	// gets a copy of exactly its bytes, so a handler may keep it.
+	ms := make([]ipv4.Message, udpBatch)
+	for i := range ms {
+		ms[i].Buffers = [][]byte{make([]byte, max+1)}
+	}
 	c := s.l.count(UDP)
 	for {
-		n, from, err := s.pc.ReadFromUDPAddrPort(buf)
+		n, err := br.ReadBatch(ms, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -63,16 +83,21 @@ func (s *udpSocket) read() {
 			// socket's health.
 			continue
 		}
-		if n > max {
-			c.dropped.Add(1)
-			continue
+		for i := range ms[:n] {
+			m := &ms[i]
+			if m.N > max {
+				c.dropped.Add(1)
+				continue
+			}
+			buf := m.Buffers[0][:m.N]
+			if keepAlive(buf) {
+				continue
+			}
+			from := addrPortOf(m.Addr)
+			data := make([]byte, m.N)
+			copy(data, buf)
+			s.l.deliver(data, Source{Transport: UDP, Local: s.local, Remote: from, udp: s}, max)
 		}
-		if keepAlive(buf[:n]) {
-			continue
-		}
-		data := make([]byte, n)
-		copy(data, buf[:n])
-		s.l.deliver(data, Source{Transport: UDP, Local: s.local, Remote: unmap(from), udp: s}, max)
 	}
 }
 
