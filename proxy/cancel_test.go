@@ -210,28 +210,3 @@ func TestUnmatchedCancelForwarded(t *testing.T) {
 		}
 	})
 }
-
-// A server transaction that gives up (its lifetime, Kamailio's
-// max_inv_lifetime) answers the caller 408 itself; the branches still
-// ringing are then cancelled, not left to ring.
-func TestServerLifetimeCancelsBranches(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, transport.TCP, func(c *Config) { c.NoAnswerTimeout = time.Hour; c.TimerC = time.Hour })
-		a := e.phone("127.0.0.1:5071")
-		e.register("bob", a)
-		e.caller.invite("bob")
-		synctest.Wait()
-		a.answer(0, 180)
-		// Keep the branch alive past Timer C with provisionals.
-		for i := 0; i < 70 && e.caller.final() == nil; i++ {
-			a.answer(0, 180)
-			wait(time.Minute)
-		}
-		if f := e.caller.final(); f == nil || f.StatusCode() != 408 {
-			t.Fatalf("caller's final %v, want the server transaction's 408", f)
-		}
-		if n := len(e.sent(sip.CANCEL, a)); n != 1 {
-			t.Errorf("ringing branch got %d CANCELs after the 408, want 1", n)
-		}
-	})
-}

@@ -286,19 +286,6 @@ func (rc *respContext) cancelByCaller(reason string) {
 	acts.run()
 }
 
-// abandon cancels the pending branches of a context whose server
-// transaction has answered without the proxy (its lifetime ran out).
-func (rc *respContext) abandon(reason string) {
-	rc.mu.Lock()
-	rc.answered, rc.stopped = true, true
-	var acts actions
-	for _, b := range rc.branches {
-		acts = append(acts, rc.cancelBranch(b, reason)...)
-	}
-	rc.mu.Unlock()
-	acts.run()
-}
-
 // cancelOthers cancels every branch but b. Locked.
 func (rc *respContext) cancelOthers(b *branch, reason string) actions {
 	var acts actions

@@ -101,7 +101,7 @@ func (e *env) phone(addr string) *phone {
 	e.t.Helper()
 	ph := &phone{e: e}
 	ph.ep = e.n.Endpoint(e.caller.ep.Transport(), addr, nil)
-	l, err := transaction.New(transaction.Config{Sender: ph.ep, Handler: ph, InviteLifetime: 24 * time.Hour})
+	l, err := transaction.New(transaction.Config{Sender: ph.ep, Handler: ph, InviteLifetime: time.Hour})
 	if err != nil {
 		e.t.Fatal(err)
 	}

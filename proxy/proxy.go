@@ -205,15 +205,10 @@ func (p *Proxy) HandleAck(ack *sip.Request, src transport.Source) {
 	p.forwardStateless(ack)
 }
 
-// HandleError hears of a server transaction that failed. When it gave
-// up waiting for a final response (its lifetime, which outlasts Timer C
-// and the no-answer timeout, so only a stuck branch gets here), the
-// caller has had a 408: the branches still pending are cancelled.
+// HandleError hears of a server transaction that failed (no ACK, a
+// transport error): the response context ends with it.
 func (p *Proxy) HandleError(stx *transaction.ServerTx, err error) {
 	p.log.Debug("proxy: server transaction failed", "call-id", stx.Request().CallID(), "err", err)
-	if rc, _ := stx.Value().(*respContext); rc != nil && errors.Is(err, transaction.ErrTimeout) {
-		rc.abandon(ReasonTimerC)
-	}
 }
 
 // IsLocal reports whether u names the proxy: its host and port are one
