@@ -43,9 +43,11 @@ func New(cfg Config) (*Proxy, error) {
 	for _, l := range c.Listeners {
 		p.rr[l] = recordRouteFor(l)
 	}
-	// The server transaction must outlive every branch: Timer C, or the
-	// no-answer timeout, then the CANCEL's 64·T1.
-	life := max(c.TimerC, c.NoAnswerTimeout) + 64*t1(c.Timers) + 5*time.Second
+	// The server transaction must outlive every branch, so the proxy,
+	// not the transaction's own 408, ends the call: up to Timer B before
+	// the first provisional, then Timer C or the no-answer timeout, then
+	// the CANCEL's 64·T1.
+	life := max(c.TimerC, c.NoAnswerTimeout) + 2*64*t1(c.Timers) + 5*time.Second
 	l, err := transaction.New(transaction.Config{
 		Sender:                 c.Sender,
 		Handler:                p,
