@@ -31,7 +31,7 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func freeUDPPort(t *testing.T) string {
+func freeUDPPort(t testing.TB) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

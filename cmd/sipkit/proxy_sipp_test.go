@@ -12,7 +12,7 @@ import (
 
 // startProxy runs `sipkit proxy` as a user would, on a free UDP port of
 // 127.0.0.1, with more flags, and returns its address once it listens.
-func startProxy(t *testing.T, flags ...string) string {
+func startProxy(t testing.TB, flags ...string) string {
 	t.Helper()
 	addr := freeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -53,7 +53,7 @@ func startProxy(t *testing.T, flags ...string) string {
 // registerPhone registers user at the proxy with a SIPp REGISTER whose
 // Contact is its own port, and returns that port for the SIPp UAS that
 // then answers there, as a phone does.
-func registerPhone(t *testing.T, proxy, user string) int {
+func registerPhone(t testing.TB, proxy, user string) int {
 	t.Helper()
 	reg := siptest.SIPp{Scenario: "proxy_register.xml", Remote: proxy, Service: user, Timeout: 10 * time.Second}.Start(t)
 	if res := reg.Wait(); res.ExitCode != 0 || res.Successful != 1 {
@@ -62,7 +62,7 @@ func registerPhone(t *testing.T, proxy, user string) int {
 	return int(reg.Addr.Port())
 }
 
-func wantSIPpOK(t *testing.T, name string, res siptest.SIPpResult, calls int) {
+func wantSIPpOK(t testing.TB, name string, res siptest.SIPpResult, calls int) {
 	t.Helper()
 	if res.ExitCode != 0 || res.Successful != calls || res.Failed != 0 {
 		t.Errorf("%s: %v, want %d successful calls", name, res, calls)
