@@ -34,12 +34,13 @@ func reasonFor(resp *sip.Response) string {
 // mu is released (DESIGN.md: no locks held across callbacks), through
 // the actions the locked methods return.
 type respContext struct {
-	p      *Proxy
-	stx    *transaction.ServerTx
-	in     *sip.Request // the request after §16.4 and the changes every branch shares
-	loop   string       // loop-detection hash for the branches' Via
-	invite bool
-	rr     bool // record-route the branches
+	p       *Proxy
+	stx     *transaction.ServerTx
+	in      *sip.Request // the request after §16.4 and the changes every branch shares
+	loop    string       // loop-detection hash for the branches' Via
+	invite  bool
+	rr      bool // record-route the branches
+	started time.Time
 
 	mu        sync.Mutex
 	groups    [][]Target // by q, highest first (serial forking)
@@ -51,6 +52,7 @@ type respContext struct {
 	stopped   bool // no new branches: a 2xx, a 6xx or a CANCEL came
 	answered  bool // a final response went upstream
 	cancelled bool // the caller cancelled (§16.10)
+	listed    bool // in the proxy's call table
 }
 
 type stage uint8
@@ -118,11 +120,25 @@ func (p *Proxy) fork(stx *transaction.ServerTx, in *sip.Request, targets []Targe
 			}
 		}
 	}
+	rc.started = time.Now()
 	stx.SetValue(rc)
+	rc.listed = true
+	p.calls.add(rc)
 	rc.mu.Lock()
 	acts := rc.settle()
+	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
 	acts.run()
+}
+
+// unlist takes the context out of the call table once a final response
+// went up and no branch is pending. Locked.
+func (rc *respContext) unlist() actions {
+	if !rc.listed || !rc.answered || rc.pending > 0 {
+		return nil
+	}
+	rc.listed = false
+	return actions{func() { rc.p.calls.remove(rc) }}
 }
 
 // groupByQ splits targets into groups of equal q, highest first, keeping
@@ -270,11 +286,11 @@ func (rc *respContext) cancelBranch(b *branch, reason string) actions {
 
 // cancelByCaller is §16.10: the caller's CANCEL cancels every pending
 // branch and stops new ones; the INVITE is answered 487 once they end.
-func (rc *respContext) cancelByCaller(reason string) {
+func (rc *respContext) cancelByCaller(reason string) bool {
 	rc.mu.Lock()
 	if rc.answered {
 		rc.mu.Unlock()
-		return
+		return false
 	}
 	rc.cancelled, rc.stopped = true, true
 	var acts actions
@@ -282,8 +298,10 @@ func (rc *respContext) cancelByCaller(reason string) {
 		acts = append(acts, rc.cancelBranch(b, reason)...)
 	}
 	acts = append(acts, rc.settle()...)
+	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
 	acts.run()
+	return true
 }
 
 // cancelOthers cancels every branch but b. Locked.
@@ -357,6 +375,7 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 		}
 		acts = append(acts, rc.settle()...)
 	}
+	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
 	acts.run()
 }
@@ -385,6 +404,7 @@ func (b *branch) fail(code int) {
 	}
 	rc.finals = append(rc.finals, newResponse(rc.stx.Request(), code, ""))
 	acts := rc.settle()
+	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
 	acts.run()
 }

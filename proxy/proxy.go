@@ -26,6 +26,7 @@ type Proxy struct {
 
 	rr    map[Listener]sip.NameAddr // Record-Route value per listener
 	stats Stats
+	calls callTable
 }
 
 // Stats are counters since the proxy started.
@@ -43,6 +44,7 @@ func New(cfg Config) (*Proxy, error) {
 	for _, l := range c.Listeners {
 		p.rr[l] = recordRouteFor(l)
 	}
+	p.calls.init()
 	// The server transaction must outlive every branch, so the proxy,
 	// not the transaction's own 408, ends the call: up to Timer B before
 	// the first provisional, then Timer C or the no-answer timeout, then
@@ -167,6 +169,9 @@ func newResponse(req *sip.Request, code int, reason string) *sip.Response {
 // §16.10).
 func (p *Proxy) HandleCancel(stx *transaction.ServerTx, cancel *sip.Request) {
 	p.stats.Cancels.Add(1)
+	if stx.Request().Method() != sip.INVITE {
+		return // §9.2: a CANCEL does not end a non-INVITE request
+	}
 	rc, _ := stx.Value().(*respContext)
 	if rc == nil {
 		return // answered before a context existed: nothing to cancel

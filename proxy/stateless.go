@@ -76,6 +76,15 @@ func (p *Proxy) forwardCancel(stx *transaction.ServerTx, req *sip.Request) {
 		p.reply(stx, code, "")
 		return
 	}
+	// The Reason trust policy holds here too (DESIGN.md).
+	reason := p.cancelReason(in, stx.Source())
+	in.RemoveHeader("Reason")
+	if reason != "" {
+		if err := in.AppendHeader("Reason", reason); err != nil {
+			p.reply(stx, 400, "Bad Reason")
+			return
+		}
+	}
 	targets, resp, err := p.targets(stx, in)
 	if err != nil || resp != nil || len(targets) == 0 {
 		p.reply(stx, 481, "")
