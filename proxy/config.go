@@ -105,6 +105,12 @@ type Config struct {
 	// first provisional response without a final one (Kamailio's
 	// fr_inv_timer). Zero: 120 s.
 	NoAnswerTimeout time.Duration
+	// MaxCallSetup bounds how long the proxy forwards one INVITE: then
+	// the caller gets 408 and the branches still pending are cancelled
+	// (Kamailio's max_inv_lifetime, 180 s there). Zero: 10 minutes, room
+	// for serial forking through several groups that each ring for the
+	// no-answer timeout.
+	MaxCallSetup time.Duration
 	// MaxBreadth is the Max-Breadth of a request that has none (RFC 5393
 	// §5.3.1). Zero: 60.
 	MaxBreadth int
@@ -153,6 +159,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.MaxBreadth == 0 {
 		d.MaxBreadth = 60
+	}
+	if d.MaxCallSetup == 0 {
+		d.MaxCallSetup = 10 * time.Minute
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

@@ -20,6 +20,9 @@ const (
 	ReasonNoAnswer = `SIP;cause=408;text="No answer timeout"`
 	// ReasonTimerC cancels a branch that went quiet for Timer C.
 	ReasonTimerC = `SIP;cause=408;text="Timer C expired"`
+	// ReasonTimeout cancels what is pending when the call reached
+	// MaxCallSetup, or the caller could no longer be answered.
+	ReasonTimeout = `SIP;cause=408;text="Request Timeout"`
 )
 
 // reasonFor is the Reason that cancels the other branches after a 6xx
@@ -197,6 +200,11 @@ func (rc *respContext) settle() actions {
 		return nil
 	}
 	rc.answered = true
+	if !rc.invite && len(rc.finals) == 0 {
+		// RFC 4320 §4.2: no 408 for a non-INVITE request; the client
+		// times out on its own.
+		return nil
+	}
 	best := rc.best()
 	stx := rc.stx
 	return actions{func() { stx.Respond(best) }}
@@ -288,7 +296,7 @@ func (rc *respContext) cancelBranch(b *branch, reason string) actions {
 // branch and stops new ones; the INVITE is answered 487 once they end.
 func (rc *respContext) cancelByCaller(reason string) bool {
 	rc.mu.Lock()
-	if rc.answered {
+	if rc.answered || rc.cancelled {
 		rc.mu.Unlock()
 		return false
 	}
@@ -302,6 +310,20 @@ func (rc *respContext) cancelByCaller(reason string) bool {
 	rc.mu.Unlock()
 	acts.run()
 	return true
+}
+
+// abandon cancels the pending branches of a context that can no longer
+// answer upstream, and stops new ones.
+func (rc *respContext) abandon(reason string) {
+	rc.mu.Lock()
+	rc.answered, rc.stopped = true, true
+	var acts actions
+	for _, b := range rc.branches {
+		acts = append(acts, rc.cancelBranch(b, reason)...)
+	}
+	acts = append(acts, rc.unlist()...)
+	rc.mu.Unlock()
+	acts.run()
 }
 
 // cancelOthers cancels every branch but b. Locked.
@@ -345,7 +367,8 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 			}
 			// §16.7 step 5: provisional responses other than 100 go
 			// up at once, while no final has.
-			if !rc.answered && !rc.cancelled {
+			// RFC 4320 §4.1: never for a non-INVITE request.
+			if rc.invite && !rc.answered && !rc.cancelled {
 				acts = append(acts, rc.forward(resp))
 			}
 		}
@@ -402,7 +425,9 @@ func (b *branch) fail(code int) {
 	if b.timedOut {
 		code = 408
 	}
-	rc.finals = append(rc.finals, newResponse(rc.stx.Request(), code, ""))
+	if rc.invite || code != 408 { // RFC 4320 §4.2: no 408 for a non-INVITE
+		rc.finals = append(rc.finals, newResponse(rc.stx.Request(), code, ""))
+	}
 	acts := rc.settle()
 	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()

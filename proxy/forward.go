@@ -20,8 +20,10 @@ func (b *branch) start() {
 	rc := b.rc
 	r, hop, err := rc.p.prepare(rc, b)
 	if err != nil {
-		rc.p.log.Debug("proxy: cannot forward", "call-id", rc.in.CallID(), "err", err)
-		b.fail(400)
+		// The target's own data (a Path the router gave) is wrong: the
+		// proxy's fault, not the caller's.
+		rc.p.log.Warn("proxy: cannot forward", "call-id", rc.in.CallID(), "err", err)
+		b.fail(500)
 		return
 	}
 	if b.target.Next.Addr.IsValid() || numericHost(hop.Host) {

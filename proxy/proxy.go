@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transaction"
@@ -45,16 +44,11 @@ func New(cfg Config) (*Proxy, error) {
 		p.rr[l] = recordRouteFor(l)
 	}
 	p.calls.init()
-	// The server transaction must outlive every branch, so the proxy,
-	// not the transaction's own 408, ends the call: up to Timer B before
-	// the first provisional, then Timer C or the no-answer timeout, then
-	// the CANCEL's 64·T1.
-	life := max(c.TimerC, c.NoAnswerTimeout) + 2*64*t1(c.Timers) + 5*time.Second
 	l, err := transaction.New(transaction.Config{
 		Sender:                 c.Sender,
 		Handler:                p,
 		Timers:                 c.Timers,
-		InviteLifetime:         life,
+		InviteLifetime:         c.MaxCallSetup,
 		ForwardUnmatchedCancel: true,
 	})
 	if err != nil {
@@ -95,6 +89,12 @@ func (p *Proxy) HandleRequest(stx *transaction.ServerTx, req *sip.Request) {
 		p.reply(stx, code, "")
 		return
 	}
+	if ruri := in.RequestURI(); in.Method() == sip.OPTIONS && ruri.User == "" && !in.Has("Route") && p.IsLocal(ruri) {
+		// An OPTIONS ping addressed to the proxy itself (§11), also
+		// through its own Route (a phone's outbound proxy).
+		p.reply(stx, 200, "", "Allow", allow)
+		return
+	}
 	loop := p.loopHash(in)
 	if p.looped(in, loop) {
 		p.reply(stx, 482, "")
@@ -104,7 +104,7 @@ func (p *Proxy) HandleRequest(stx *transaction.ServerTx, req *sip.Request) {
 	switch {
 	case err != nil:
 		var se *StatusError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && se.Code >= 300 && se.Code < 700 {
 			p.reply(stx, se.Code, se.Reason)
 			return
 		}
@@ -112,6 +112,12 @@ func (p *Proxy) HandleRequest(stx *transaction.ServerTx, req *sip.Request) {
 		p.reply(stx, 500, "")
 		return
 	case resp != nil:
+		if resp.StatusCode() < 200 {
+			// Only a final answer ends the request.
+			p.log.Warn("proxy: router answered with a provisional response", "code", resp.StatusCode())
+			p.reply(stx, 500, "")
+			return
+		}
 		p.stats.LocalReplies.Add(1)
 		stx.Respond(resp)
 		return
@@ -132,7 +138,7 @@ func (p *Proxy) targets(stx *transaction.ServerTx, in *sip.Request) ([]Target, *
 	if in.Has("Route") {
 		return []Target{{URI: ruri}}, nil, nil
 	}
-	if in.ToTag() != "" {
+	if in.ToTag() != "" && in.Method() != sip.REGISTER { // a REGISTER is never in a dialog
 		if p.IsLocal(ruri) {
 			// An in-dialog request for the proxy itself with no route
 			// to follow: nothing here has a dialog (Kamailio's stock
@@ -212,10 +218,15 @@ func (p *Proxy) HandleAck(ack *sip.Request, src transport.Source) {
 	p.forwardStateless(ack)
 }
 
-// HandleError hears of a server transaction that failed (no ACK, a
-// transport error): the response context ends with it.
+// HandleError hears of a server transaction that failed. If it gave up
+// waiting for the final response (MaxCallSetup: it has answered the
+// caller 408 itself) or could not send to the caller, nothing more can
+// go upstream: the branches still pending are cancelled.
 func (p *Proxy) HandleError(stx *transaction.ServerTx, err error) {
 	p.log.Debug("proxy: server transaction failed", "call-id", stx.Request().CallID(), "err", err)
+	if rc, _ := stx.Value().(*respContext); rc != nil {
+		rc.abandon(ReasonTimeout)
+	}
 }
 
 // IsLocal reports whether u names the proxy: its host and port are one
@@ -308,10 +319,3 @@ func (p *Proxy) listenerFor(tr string, local netip.AddrPort) (Listener, bool) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-func t1(t transaction.Timers) time.Duration {
-	if t.T1 > 0 {
-		return t.T1
-	}
-	return 500 * time.Millisecond
-}

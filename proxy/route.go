@@ -16,7 +16,10 @@ import (
 // with, or 0.
 func (p *Proxy) preprocessRoute(in *sip.Request) int {
 	ruri := in.RequestURI()
-	if ruri.User == "" && p.IsLocal(ruri) && in.Has("Route") {
+	// Our Record-Route values all carry lr: a Request-URI without it is
+	// addressed to the proxy itself (an OPTIONS ping), not a strict
+	// router's copy of one.
+	if ruri.User == "" && hasParam(ruri.Params, "lr") && p.IsLocal(ruri) && in.Has("Route") {
 		routes, err := in.Routes()
 		if err != nil || len(routes) == 0 {
 			return 400

@@ -29,10 +29,6 @@ func (p *Proxy) check(in *sip.Request) (code int, reason string, hdrs []string) 
 		}
 		return 483, "", nil
 	}
-	if in.Method() == sip.OPTIONS && ruri.User == "" && p.IsLocal(ruri) && !in.Has("Route") {
-		// An OPTIONS ping addressed to the proxy itself (§11).
-		return 200, "", []string{"Allow", allow}
-	}
 	if in.Has("Proxy-Require") {
 		tags, err := in.Tokens("Proxy-Require")
 		if err != nil {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,19 +36,30 @@ func startProxy(t testing.TB, flags ...string) string {
 			t.Logf("sipkit proxy output:\n%s%s", out.String(), errOut.String())
 		}
 	})
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return addr // taken: the proxy is up
-		}
-		pc.Close()
+	// Ready when it answers an OPTIONS ping (binding the port to see if
+	// it is taken would race with the proxy's own bind).
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ping := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKready\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:test@127.0.0.1>;tag=1\r\nTo: <sip:%s>\r\nCall-ID: ready\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		addr, c.LocalAddr(), addr)
+	buf := make([]byte, 2048)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		select {
 		case code := <-done:
 			t.Fatalf("sipkit proxy exited %d:\n%s", code, errOut.String())
 		default:
 		}
+		c.Write([]byte(ping))
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+			return addr
+		}
 	}
-	t.Fatalf("sipkit proxy did not listen on %s", addr)
+	t.Fatalf("sipkit proxy did not answer on %s", addr)
 	return ""
 }
 

@@ -190,11 +190,21 @@ func Run(ctx context.Context, cfg Config) error {
 // addresses and domains, any port) are one domain, so a phone that
 // registers as bob@127.0.0.1 is found for sip:bob@127.0.0.1:5060.
 func (s *Server) aor(u sip.URI) (string, bool) {
-	if !s.ownHosts[strings.ToLower(u.Host)] {
+	if !s.ownHost(u.Host) {
 		return "", false
 	}
 	u.Host, u.Port = s.canonical, 0
 	return location.Key(u), true
+}
+
+// ownHost reports whether a URI host is one of ours, at any port: a
+// domain, or a listen address however it is spelled ("[::1]",
+// "[0:0:0:0:0:0:0:1]").
+func (s *Server) ownHost(host string) bool {
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+		return s.ownHosts[hostString(a.Unmap())]
+	}
+	return s.ownHosts[strings.ToLower(host)]
 }
 
 // route is the default router (DESIGN.md): a request for one of our
@@ -202,17 +212,21 @@ func (s *Server) aor(u sip.URI) (string, bool) {
 // registrar), anything else to its Request-URI.
 func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Source) (proxy.Decision, error) {
 	ruri := req.RequestURI()
-	local := s.p.IsLocal(ruri)
-	if !local {
-		return proxy.Decision{Targets: []proxy.Target{{URI: ruri}}}, nil
-	}
-	if req.Method() == sip.REGISTER {
+	if req.Method() == sip.REGISTER && s.ownHost(ruri.Host) {
+		// A REGISTER's Request-URI names the registrar's domain (§10.2),
+		// usually without a port.
 		return proxy.Decision{Response: s.reg.Register(ctx, req, src)}, nil
+	}
+	if !s.p.IsLocal(ruri) {
+		return proxy.Decision{Targets: []proxy.Target{{URI: ruri}}}, nil
 	}
 	if ruri.User == "" {
 		return proxy.Decision{}, proxy.Reject(484, "") // as Kamailio's stock config
 	}
-	key, _ := s.aor(ruri)
+	key, ok := s.aor(ruri)
+	if !ok {
+		return proxy.Decision{}, proxy.Reject(404, "")
+	}
 	bs, err := s.store.Lookup(ctx, key, time.Now())
 	if err != nil {
 		return proxy.Decision{}, err
@@ -226,12 +240,30 @@ func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Sour
 		if err != nil {
 			continue
 		}
-		ts = append(ts, proxy.Target{URI: u, Q: b.Q, Path: b.Path})
+		ts = append(ts, proxy.Target{URI: u, Q: b.Q, Path: b.Path, Next: via(u, b)})
 	}
 	if len(ts) == 0 {
 		return proxy.Decision{}, errors.New("proxyd: no usable contact")
 	}
 	return proxy.Decision{Targets: ts}, nil
+}
+
+// via is where to reach a registered contact when its URI does not say:
+// a WebSocket client's Contact host is made up (RFC 7118 §5: ".invalid"),
+// and a phone registered over a stream is reached over that connection,
+// which the transport still holds, not by opening one to its Contact (as
+// Kamailio does with TCP connection reuse). Otherwise the Contact is
+// resolved (the zero Target).
+func via(contact sip.URI, b location.Binding) transport.Target {
+	tr, addr, ok := strings.Cut(b.Received, ":")
+	if !ok || (strings.EqualFold(tr, transport.UDP) && !strings.HasSuffix(strings.ToLower(contact.Host), ".invalid")) {
+		return transport.Target{}
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return transport.Target{}
+	}
+	return transport.Target{Transport: strings.ToUpper(tr), Addr: ap}
 }
 
 // badMessage answers a request that did not parse with 400 and the
