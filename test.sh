@@ -10,6 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "tools"
 apt_pkgs=()
 command -v sipp >/dev/null 2>&1 || apt_pkgs+=(sip-tester)
+command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server) # location.Redis tests start their own
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
