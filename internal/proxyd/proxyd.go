@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -57,8 +58,12 @@ type Config struct {
 	CancelReason string
 	// NoAnswerTimeout: zero is 120 s.
 	NoAnswerTimeout time.Duration
-	// Location: "" or "memory".
+	// Location is the location store: "" or "memory", or
+	// "redis://HOST:PORT/DB" for one shared by several proxies.
 	Location string
+	// Metrics, if set, is the address of the HTTP server for Prometheus
+	// metrics and the admin API (see admin.go).
+	Metrics string
 	// NoRecordRoute turns Record-Route off.
 	NoRecordRoute bool
 	// Timers are the transaction timers (defaults of RFC 3261).
@@ -72,7 +77,10 @@ type Server struct {
 	tl        *transport.Layer
 	p         *proxy.Proxy
 	reg       *registrar.Registrar
-	store     *location.Memory
+	store     location.Store
+	closeLoc  func() error
+	admin     *http.Server
+	adminAddr string
 	listeners []proxy.Listener
 	log       *slog.Logger
 	canonical string // the AOR host for every host of ours
@@ -89,12 +97,20 @@ func Start(cfg Config) (*Server, error) {
 		a := netip.MustParseAddrPort("127.0.0.1:5060")
 		cfg.Listen = []Listen{{transport.UDP, a}, {transport.TCP, a}}
 	}
-	switch cfg.Location {
-	case "", "memory":
-	default:
-		return nil, fmt.Errorf("--location %q: only the in-memory store is built so far", cfg.Location)
-	}
 	s := &Server{log: log, ownHosts: map[string]bool{}}
+	switch {
+	case cfg.Location == "" || cfg.Location == "memory":
+		m := location.NewMemory(0)
+		s.store, s.closeLoc = m, m.Close
+	case strings.HasPrefix(cfg.Location, "redis://"):
+		r, err := location.NewRedis(cfg.Location)
+		if err != nil {
+			return nil, err
+		}
+		s.store, s.closeLoc = r, r.Close
+	default:
+		return nil, fmt.Errorf("--location %q: want memory or redis://HOST:PORT/DB", cfg.Location)
+	}
 	var p *proxy.Proxy
 	ready := make(chan struct{})
 	tl, err := transport.New(transport.Config{
@@ -106,13 +122,14 @@ func Start(cfg Config) (*Server, error) {
 		BadMessage: s.badMessage,
 	})
 	if err != nil {
+		s.closeLoc()
 		return nil, err
 	}
 	s.tl = tl
 	for _, l := range cfg.Listen {
 		bound, err := tl.Listen(l.Transport, l.Addr.String())
 		if err != nil {
-			tl.Close()
+			s.close()
 			return nil, err
 		}
 		s.listeners = append(s.listeners, proxy.Listener{Transport: l.Transport, Addr: bound})
@@ -125,7 +142,6 @@ func Start(cfg Config) (*Server, error) {
 	if len(cfg.Domains) > 0 {
 		s.canonical = strings.ToLower(cfg.Domains[0])
 	}
-	s.store = location.NewMemory(0)
 	s.reg, err = registrar.New(registrar.Config{Store: s.store, AOR: s.aor})
 	if err != nil {
 		s.close()
@@ -149,8 +165,19 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.p = p
 	close(ready)
+	if cfg.Metrics != "" {
+		a, err := s.serveAdmin(cfg.Metrics)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--metrics %q: %w", cfg.Metrics, err)
+		}
+		s.adminAddr = a.String()
+	}
 	return s, nil
 }
+
+// AdminAddr is where the metrics and admin API listen ("" if off).
+func (s *Server) AdminAddr() string { return s.adminAddr }
 
 func boolPtr(b bool) *bool { return &b }
 
@@ -164,10 +191,11 @@ func (s *Server) Proxy() *proxy.Proxy { return s.p }
 func (s *Server) Close() error { return s.close() }
 
 func (s *Server) close() error {
-	err := s.tl.Close()
-	if s.store != nil {
-		s.store.Close()
+	if s.admin != nil {
+		s.admin.Close()
 	}
+	err := s.tl.Close()
+	s.closeLoc()
 	return err
 }
 
@@ -180,6 +208,9 @@ func Run(ctx context.Context, cfg Config) error {
 	log := s.log
 	for _, l := range s.listeners {
 		log.Info("sipkit proxy listening", "transport", l.Transport, "addr", l.Addr.String())
+	}
+	if s.adminAddr != "" {
+		log.Info("sipkit proxy metrics and admin API", "addr", "http://"+s.adminAddr)
 	}
 	<-ctx.Done()
 	log.Info("sipkit proxy stopping")
