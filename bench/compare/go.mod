@@ -1,6 +1,6 @@
 module github.com/sipkit/sipkit/bench/compare
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/emiago/sipgo v1.7.2
@@ -13,7 +13,7 @@ require (
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	golang.org/x/sync v0.16.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 )
 
 replace github.com/sipkit/sipkit => ../..
