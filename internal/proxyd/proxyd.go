@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sipkit/sipkit/internal/agent"
 	"github.com/sipkit/sipkit/location"
 	"github.com/sipkit/sipkit/proxy"
 	"github.com/sipkit/sipkit/registrar"
@@ -21,29 +22,11 @@ import (
 	"github.com/sipkit/sipkit/transport"
 )
 
-// Listen is one --listen value.
-type Listen struct {
-	Transport string
-	Addr      netip.AddrPort
-}
+// Listen is one --listen value, as the user agents take it.
+type Listen = agent.Listen
 
-// ParseListen parses TRANSPORT:HOST:PORT ("udp:127.0.0.1:5060",
-// "tcp:[::1]:5060").
-func ParseListen(s string) (Listen, error) {
-	tr, addr, ok := strings.Cut(s, ":")
-	if !ok {
-		return Listen{}, fmt.Errorf("listen %q: want TRANSPORT:HOST:PORT", s)
-	}
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return Listen{}, fmt.Errorf("listen %q: %w", s, err)
-	}
-	switch t := strings.ToUpper(tr); t {
-	case transport.UDP, transport.TCP, transport.WS:
-		return Listen{Transport: t, Addr: ap}, nil
-	}
-	return Listen{}, fmt.Errorf("listen %q: transport must be udp, tcp or ws (tls and wss need certificate flags, not built yet)", s)
-}
+// ParseListen parses TRANSPORT:HOST:PORT ("udp:127.0.0.1:5060").
+var ParseListen = agent.ParseListen
 
 // Config is the daemon's configuration. Every zero field takes the
 // default it names.
@@ -95,7 +78,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if len(cfg.Listen) == 0 {
 		a := netip.MustParseAddrPort("127.0.0.1:5060")
-		cfg.Listen = []Listen{{transport.UDP, a}, {transport.TCP, a}}
+		cfg.Listen = []Listen{{Transport: transport.UDP, Addr: a}, {Transport: transport.TCP, Addr: a}}
 	}
 	s := &Server{log: log, ownHosts: map[string]bool{}}
 	switch {
