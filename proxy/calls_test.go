@@ -15,10 +15,7 @@ import (
 func TestCallsListedAndCancelledByCallID(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		inv := e.caller.invite("bob")
-		synctest.Wait()
+		a, _, inv := e.callTwoPhones()
 		a.answer(0, 180)
 		synctest.Wait()
 		calls := e.p.Calls()

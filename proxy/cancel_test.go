@@ -34,10 +34,7 @@ func TestCallerCancelReasonPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, transport.TCP, func(c *Config) { c.Trusted, c.CancelReason = tc.trusted, tc.deflt })
-				a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-				e.register("bob", a, b)
-				inv := e.caller.invite("bob")
-				synctest.Wait()
+				a, b, inv := e.callTwoPhones()
 				a.answer(0, 180)
 				b.answer(0, 180)
 				synctest.Wait()

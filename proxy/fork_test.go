@@ -63,10 +63,7 @@ func TestCancelReasonOn2xx(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, tr)
-				a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-				e.register("bob", a, b)
-				e.caller.invite("bob")
-				synctest.Wait()
+				a, b, _ := e.callTwoPhones()
 				a.answer(0, 180)
 				b.answer(0, 180)
 				synctest.Wait()
@@ -100,10 +97,7 @@ func TestCancelReasonOn2xx(t *testing.T) {
 func TestCancelReasonOn6xx(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		e.caller.invite("bob")
-		synctest.Wait()
+		a, b, _ := e.callTwoPhones()
 		b.answer(0, 180)
 		synctest.Wait()
 		a.answer(0, 603)
@@ -124,10 +118,7 @@ func TestCancelReasonOn6xx(t *testing.T) {
 func Test6xxHeldUntilOtherBranchesEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		e.caller.invite("bob")
-		synctest.Wait()
+		a, b, _ := e.callTwoPhones()
 		a.answer(0, 600)
 		synctest.Wait()
 		if f := e.caller.final(); f != nil {
@@ -151,10 +142,7 @@ func Test6xxHeldUntilOtherBranchesEnd(t *testing.T) {
 func TestLateCancelKeepsReason(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		e.caller.invite("bob")
-		synctest.Wait()
+		a, b, _ := e.callTwoPhones()
 		a.answer(0, 200)
 		synctest.Wait()
 		// The phone's own 100 would come at 200 ms (§17.2.1): until then
@@ -177,10 +165,7 @@ func TestLateCancelKeepsReason(t *testing.T) {
 func Test2xxAfter2xxBothForwarded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		e.caller.invite("bob")
-		synctest.Wait()
+		a, b, _ := e.callTwoPhones()
 		a.answer(0, 200)
 		b.answer(0, 200)
 		synctest.Wait()
@@ -236,10 +221,7 @@ func TestBestResponse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, transport.TCP)
-				a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-				e.register("bob", a, b)
-				e.caller.invite("bob")
-				synctest.Wait()
+				a, b, _ := e.callTwoPhones()
 				a.answer(0, tc.codes[0])
 				synctest.Wait()
 				b.answer(0, tc.codes[1])
@@ -257,10 +239,7 @@ func TestBestResponse(t *testing.T) {
 func TestChallengesMerged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, transport.TCP)
-		a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-		e.register("bob", a, b)
-		e.caller.invite("bob")
-		synctest.Wait()
+		a, b, _ := e.callTwoPhones()
 		a.answer(0, 401, `WWW-Authenticate: Digest realm="a.example", nonce="1"`)
 		b.answer(0, 407, `Proxy-Authenticate: Digest realm="b.example", nonce="2"`)
 		synctest.Wait()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sipkit/sipkit/sip"
@@ -283,7 +284,7 @@ func (e *env) sent(method string, to *phone) []*sip.Request {
 // wait lets fake time pass and every goroutine settle.
 func wait(d time.Duration) {
 	time.Sleep(d)
-	synctestWait()
+	synctest.Wait()
 }
 
 func siptestRequest(t *testing.T, method, ruri string, hdrs ...string) *sip.Request {
@@ -300,4 +301,15 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a number", s)
 	}
 	return n
+}
+
+// callTwoPhones registers two phones as bob and calls bob: the proxy
+// forks to both. It returns once the INVITEs have arrived.
+func (e *env) callTwoPhones() (a, b *phone, inv *sip.Request) {
+	e.t.Helper()
+	a, b = e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
+	e.register("bob", a, b)
+	inv = e.caller.invite("bob")
+	synctest.Wait()
+	return a, b, inv
 }

@@ -136,10 +136,7 @@ func TestMaxBreadth(t *testing.T) {
 	t.Run("default when absent", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			e := newEnv(t, transport.TCP, func(c *Config) { c.MaxBreadth = 4 })
-			a, b := e.phone("127.0.0.1:5071"), e.phone("127.0.0.1:5072")
-			e.register("bob", a, b)
-			e.caller.invite("bob")
-			synctest.Wait()
+			a, b, _ := e.callTwoPhones()
 			for _, ph := range []*phone{a, b} {
 				if v, _ := ph.tx(0).Request().Get("Max-Breadth"); v != "2" {
 					t.Errorf("branch Max-Breadth %q, want 2", v)

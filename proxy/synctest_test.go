@@ -1,5 +1,0 @@
-package proxy
-
-import "testing/synctest"
-
-func synctestWait() { synctest.Wait() }
