@@ -83,6 +83,11 @@ type Config struct {
 	// Resolver finds where to send a request (RFC 3263). Nil: a
 	// transport.Resolver using /etc/resolv.conf; numeric hosts need no DNS.
 	Resolver *transport.Resolver
+	// Resolve, if set, is used instead of Resolver.Resolve: the addresses
+	// to try for a next hop, in order. A branch moves to the next one
+	// when the last times out, fails at the transport or answers 503
+	// (RFC 3263 §4.3).
+	Resolve func(ctx context.Context, u sip.URI) ([]transport.Target, error)
 
 	// RecordRoute adds a Record-Route header to dialog-creating requests
 	// (INVITE, SUBSCRIBE, REFER). Nil: true.
@@ -146,6 +151,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.Resolver == nil {
 		d.Resolver = &transport.Resolver{}
+	}
+	if d.Resolve == nil {
+		d.Resolve = d.Resolver.Resolve
 	}
 	if d.RecordRoute == nil {
 		t := true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transaction"
+	"github.com/sipkit/sipkit/transport"
 )
 
 // Reasons of the CANCELs the proxy sends on its own (RFC 3326).
@@ -73,7 +74,9 @@ type branch struct {
 	breadth int // its Max-Breadth, 0 when none is set
 
 	// Under rc.mu:
-	req          *sip.Request // as sent
+	prepared     *sip.Request       // the request for this target, before its Via
+	alts         []transport.Target // the next hop's other addresses (RFC 3263 §4.3)
+	req          *sip.Request       // as sent, on the current attempt
 	tx           *transaction.ClientTx
 	stage        stage
 	cancelWanted bool
@@ -344,8 +347,23 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 	resp.RemoveTopVia() // §16.7 step 3
 	var acts actions
 	rc.mu.Lock()
-	if b.tx == nil {
+	if b.tx == nil && tx.Request() == b.req {
 		b.tx = tx
+	}
+	if tx != b.tx {
+		// An attempt failed over from (RFC 3263 §4.3): only a late 2xx
+		// still matters, and it goes up like any 2xx.
+		if code >= 200 && code < 300 {
+			acts = append(acts, rc.forward(resp))
+		}
+		rc.mu.Unlock()
+		acts.run()
+		return
+	}
+	if code == 503 && b.stage != done && !b.cancelWanted && len(b.alts) > 0 {
+		rc.mu.Unlock()
+		b.failOver(503)
+		return
 	}
 	switch {
 	case code < 200:
@@ -406,11 +424,17 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 // HandleError is a branch that ended without a final response: Timer B
 // or F (a 408, §16.7 step 4 via §8.1.3.1), or a transport error (503).
 func (b *branch) HandleError(tx *transaction.ClientTx, err error) {
+	b.rc.mu.Lock()
+	current := tx == b.tx || (b.tx == nil && tx.Request() == b.req)
+	b.rc.mu.Unlock()
+	if !current {
+		return // an attempt already failed over from
+	}
 	code := 503
 	if err == transaction.ErrTimeout {
 		code = 408
 	}
-	b.fail(code)
+	b.failOver(code)
 }
 
 // fail ends a branch with a status of the proxy's own.

@@ -33,11 +33,11 @@ func (b *branch) start() {
 	go b.send(r, hop)
 }
 
-// send resolves the next hop and starts the client transaction.
+// send resolves the next hop and sends the branch's request there.
 func (b *branch) send(r *sip.Request, hop sip.URI) {
 	rc := b.rc
 	p := rc.p
-	next, err := p.nextHop(b.target, hop)
+	hops, err := p.nextHops(b.target, hop)
 	if err != nil {
 		// Nowhere to send it: a 503 from this branch, which the best
 		// response rule sends up as 500 when it is the only one.
@@ -45,6 +45,20 @@ func (b *branch) send(r *sip.Request, hop sip.URI) {
 		b.fail(503)
 		return
 	}
+	rc.mu.Lock()
+	b.prepared, b.alts = r, hops[1:]
+	rc.mu.Unlock()
+	b.sendTo(hops[0])
+}
+
+// sendTo starts the branch's client transaction toward next: the first
+// address of its next hop, or the next one after a failure (RFC 3263
+// §4.3). Every attempt is a copy of the prepared request with a Via and
+// branch of its own.
+func (b *branch) sendTo(next transport.Target) {
+	rc := b.rc
+	p := rc.p
+	r := sip.Clone(b.prepared)
 	// Record-Route of the outbound side when it is another listener
 	// (RFC 5658 double record-routing).
 	if rc.rr {
@@ -59,22 +73,45 @@ func (b *branch) send(r *sip.Request, hop sip.URI) {
 		return
 	}
 	rc.mu.Lock()
-	b.req = r
+	b.req, b.tx = r, nil
 	rc.mu.Unlock()
 	tx, err := p.layer.Request(bg, r, next, b)
 	if err != nil {
 		p.log.Debug("proxy: branch not sent", "call-id", rc.in.CallID(), "to", next.String(), "err", err)
-		b.fail(503)
+		b.failOver(503)
 		return
 	}
 	rc.mu.Lock()
-	if b.tx == nil {
+	if b.req == r && b.tx == nil {
 		b.tx = tx
 	}
 	if rc.invite && b.stage != done {
-		b.timerC = time.AfterFunc(p.cfg.TimerC, b.onTimerC) // §16.6 step 11
+		if b.timerC == nil {
+			b.timerC = time.AfterFunc(p.cfg.TimerC, b.onTimerC) // §16.6 step 11
+		} else {
+			b.timerC.Reset(p.cfg.TimerC)
+		}
 	}
 	rc.mu.Unlock()
+}
+
+// failOver tries the branch's next address after a failure RFC 3263
+// §4.3 fails over on (no response, a transport error, a 503), unless the
+// branch is being cancelled or has no address left; then the branch ends
+// with code, as Kamailio's DNS failover does.
+func (b *branch) failOver(code int) {
+	rc := b.rc
+	rc.mu.Lock()
+	if b.stage == done || b.cancelWanted || len(b.alts) == 0 {
+		rc.mu.Unlock()
+		b.fail(code)
+		return
+	}
+	next := b.alts[0]
+	b.alts = b.alts[1:]
+	rc.mu.Unlock()
+	rc.p.log.Debug("proxy: failing over", "call-id", rc.in.CallID(), "to", next.String(), "after", code)
+	b.sendTo(next)
 }
 
 // prepare copies the shared request for one target (§16.6 steps 1, 2,
@@ -123,20 +160,30 @@ func (p *Proxy) prepare(rc *respContext, b *branch) (*sip.Request, sip.URI, erro
 	return r, hop, nil
 }
 
-// nextHop is §16.6 step 7: the target's fixed next hop, or the first
-// address RFC 3263 gives for hop (the top Route, else the Request-URI).
-func (p *Proxy) nextHop(t Target, hop sip.URI) (transport.Target, error) {
+// nextHops is §16.6 step 7: the target's fixed next hop, or the
+// addresses RFC 3263 gives for hop (the top Route, else the
+// Request-URI), in the order to try them.
+func (p *Proxy) nextHops(t Target, hop sip.URI) ([]transport.Target, error) {
 	if t.Next.Addr.IsValid() {
-		return t.Next, nil
+		return []transport.Target{t.Next}, nil
 	}
 	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
 	defer cancel()
-	ts, err := p.cfg.Resolver.Resolve(ctx, hop)
+	ts, err := p.cfg.Resolve(ctx, hop)
 	if err != nil {
-		return transport.Target{}, err
+		return nil, err
 	}
 	if len(ts) == 0 {
-		return transport.Target{}, errNoTarget
+		return nil, errNoTarget
+	}
+	return ts, nil
+}
+
+// nextHop is the first of nextHops, for what is sent once (an ACK).
+func (p *Proxy) nextHop(t Target, hop sip.URI) (transport.Target, error) {
+	ts, err := p.nextHops(t, hop)
+	if err != nil {
+		return transport.Target{}, err
 	}
 	return ts[0], nil
 }
