@@ -64,6 +64,7 @@ func proxyCmd(ctx context.Context, code *int) *cobra.Command {
 		listen, trusted []string
 		cfg             proxyd.Config
 		logLevel        string
+		configFile      string
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy",
@@ -78,6 +79,11 @@ A caller's CANCEL Reason is passed downstream only from --trusted networks.
 SIGINT or SIGTERM stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configFile != "" {
+				if err := applyConfigFile(cmd.Flags(), configFile); err != nil {
+					return err
+				}
+			}
 			for _, s := range listen {
 				l, err := proxyd.ParseListen(s)
 				if err != nil {
@@ -118,6 +124,7 @@ SIGINT or SIGTERM stops it.`,
 	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel)")
 	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&configFile, "config", "", "YAML file of these settings by flag name (listen: [...], trusted: [...], ...); flags given on the command line win")
 	return cmd
 }
 
