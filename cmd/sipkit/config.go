@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -52,4 +53,29 @@ func applyConfigFile(fs *pflag.FlagSet, path string) error {
 		}
 	}
 	return nil
+}
+
+// readUsers reads a --users file: one USER:PASSWORD per line; blank
+// lines and lines starting with # are skipped.
+func readUsers(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		u, p, ok := strings.Cut(line, ":")
+		if !ok || u == "" {
+			return nil, fmt.Errorf("%s:%d: want USER:PASSWORD", path, n+1)
+		}
+		users[u] = p
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%s: no users", path)
+	}
+	return users, nil
 }

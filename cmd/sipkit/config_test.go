@@ -50,3 +50,18 @@ func TestProxyConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// --users: USER:PASSWORD lines, comments and blank lines skipped, a line
+// without a colon refused.
+func TestReadUsers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "users")
+	os.WriteFile(p, []byte("# phones\nbob:s3cret\n\nalice:pa:ss\n"), 0o644)
+	users, err := readUsers(p)
+	if err != nil || len(users) != 2 || users["bob"] != "s3cret" || users["alice"] != "pa:ss" {
+		t.Errorf("readUsers = %v, %v", users, err)
+	}
+	os.WriteFile(p, []byte("bob\n"), 0o644)
+	if _, err := readUsers(p); err == nil {
+		t.Error("a line without a password accepted")
+	}
+}

@@ -65,6 +65,7 @@ func proxyCmd(ctx context.Context, code *int) *cobra.Command {
 		cfg             proxyd.Config
 		logLevel        string
 		configFile      string
+		usersFile       string
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy",
@@ -102,6 +103,13 @@ SIGINT or SIGTERM stops it.`,
 				}
 				cfg.Trusted = append(cfg.Trusted, p)
 			}
+			if usersFile != "" {
+				users, err := readUsers(usersFile)
+				if err != nil {
+					return err
+				}
+				cfg.Users = users
+			}
 			var lv slog.Level
 			if err := lv.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level %q: %w", logLevel, err)
@@ -124,6 +132,8 @@ SIGINT or SIGTERM stops it.`,
 	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel)")
 	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&usersFile, "users", "", "file of USER:PASSWORD lines: REGISTER then needs digest authentication (SHA-256 or MD5)")
+	f.StringVar(&cfg.Realm, "realm", "", "digest realm for --users (default: the first --domain, else the listen address)")
 	f.StringVar(&configFile, "config", "", "YAML file of these settings by flag name (listen: [...], trusted: [...], ...); flags given on the command line win")
 	return cmd
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipkit/sipkit/auth"
+	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transport"
 )
 
@@ -96,5 +98,77 @@ func TestBadLocationFailsAtStart(t *testing.T) {
 		if err == nil {
 			t.Errorf("Start with --location %s succeeded", loc)
 		}
+	}
+}
+
+// With users configured, a REGISTER needs digest credentials (RFC 3261
+// §22, RFC 8760): 401 with a challenge, then 200 with the right password,
+// 401 again with a wrong one.
+func TestRegisterWithDigest(t *testing.T) {
+	s, err := Start(Config{
+		Listen: []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
+		Users:  map[string]string{"bob": "s3cret"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	px := s.Listeners()[0].Addr.String()
+	c, err := net.Dial("udp", px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	exchange := func(req *sip.Request) *sip.Response {
+		t.Helper()
+		if _, err := c.Write(req.AppendTo(nil)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := sip.Parse(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*sip.Response)
+	}
+	reg := func(branch string) *sip.Request {
+		m, err := sip.Parse(fmt.Appendf(nil, "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: dig\r\nCSeq: 1 REGISTER\r\n"+
+			"Contact: <sip:bob@%s>\r\nContent-Length: 0\r\n\r\n", c.LocalAddr(), branch, c.LocalAddr()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*sip.Request)
+	}
+	first := reg("d1")
+	chal := exchange(first)
+	if chal.StatusCode() != 401 || !chal.Has("WWW-Authenticate") {
+		t.Fatalf("unauthenticated REGISTER: %d, want 401 with a challenge", chal.StatusCode())
+	}
+	for _, tc := range []struct {
+		password string
+		want     int
+	}{{"wrong", 401}, {"s3cret", 200}} {
+		cl := &auth.Client{Accounts: []auth.Account{{Username: "bob", Password: tc.password}}}
+		retry, err := cl.Authorize(first, chal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := retry.SetTopVia(sip.Via{Transport: "UDP", Host: "127.0.0.1", Port: c.LocalAddr().(*net.UDPAddr).Port, Branch: "z9hG4bK" + tc.password}); err != nil {
+			t.Fatal(err)
+		}
+		resp := exchange(retry)
+		if got := resp.StatusCode(); got != tc.want {
+			t.Errorf("password %q: %d, want %d", tc.password, got, tc.want)
+		}
+		// The next try answers the newest challenge: a nonce-count used
+		// once is not accepted again (replay).
+		first, chal = retry, resp
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sipkit/sipkit/auth"
 	"github.com/sipkit/sipkit/internal/agent"
 	"github.com/sipkit/sipkit/location"
 	"github.com/sipkit/sipkit/proxy"
@@ -44,6 +45,12 @@ type Config struct {
 	// Location is the location store: "" or "memory", or
 	// "redis://HOST:PORT/DB" for one shared by several proxies.
 	Location string
+	// Users, if set, makes the registrar authenticate every REGISTER
+	// (digest, RFC 3261 §22 with RFC 8760): user name to password.
+	Users map[string]string
+	// Realm is the digest realm. Empty: the first domain, else the first
+	// listen address.
+	Realm string
 	// Metrics, if set, is the address of the HTTP server for Prometheus
 	// metrics and the admin API (see admin.go).
 	Metrics string
@@ -125,7 +132,19 @@ func Start(cfg Config) (*Server, error) {
 	if len(cfg.Domains) > 0 {
 		s.canonical = strings.ToLower(cfg.Domains[0])
 	}
-	s.reg, err = registrar.New(registrar.Config{Store: s.store, AOR: s.aor})
+	var authSrv *auth.Server
+	if len(cfg.Users) > 0 {
+		realm := cfg.Realm
+		if realm == "" {
+			realm = s.canonical
+		}
+		users := cfg.Users
+		authSrv = &auth.Server{Realm: realm, Credentials: func(u string) (string, bool) {
+			p, ok := users[u]
+			return p, ok
+		}}
+	}
+	s.reg, err = registrar.New(registrar.Config{Store: s.store, AOR: s.aor, Auth: authSrv})
 	if err != nil {
 		s.close()
 		return nil, err
