@@ -128,6 +128,8 @@ SIGINT or SIGTERM stops it.`,
 	f.StringArrayVar(&trusted, "trusted", nil, "CIDR whose CANCEL Reason header is passed downstream; repeatable (default: none)")
 	f.StringVar(&cfg.CancelReason, "cancel-reason", "", "Reason for downstream CANCELs when the caller is not trusted (default: none)")
 	f.DurationVar(&cfg.NoAnswerTimeout, "no-answer-timeout", 120*time.Second, "cancel a branch that rings this long without an answer (Kamailio's fr_inv_timer)")
+	f.DurationVar(&cfg.TimerC, "timer-c", 185*time.Second, "per-branch limit between provisional responses (RFC 3261 Timer C, more than 3m)")
+	f.DurationVar(&cfg.MaxCallSetup, "max-call-setup", 10*time.Minute, "give a caller 408 and cancel what is pending after this long (Kamailio's max_inv_lifetime)")
 	f.StringVar(&cfg.Location, "location", "memory", "location store: memory, or redis://HOST:PORT/DB shared by several proxies")
 	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel)")
 	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")

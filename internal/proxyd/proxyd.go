@@ -42,6 +42,10 @@ type Config struct {
 	CancelReason string
 	// NoAnswerTimeout: zero is 120 s.
 	NoAnswerTimeout time.Duration
+	// TimerC: zero is 185 s (RFC 3261 §16.6: more than 3 minutes).
+	TimerC time.Duration
+	// MaxCallSetup: zero is 10 minutes.
+	MaxCallSetup time.Duration
 	// Location is the location store: "" or "memory", or
 	// "redis://HOST:PORT/DB" for one shared by several proxies.
 	Location string
@@ -158,6 +162,8 @@ func Start(cfg Config) (*Server, error) {
 		Trusted:         cfg.Trusted,
 		CancelReason:    cfg.CancelReason,
 		NoAnswerTimeout: cfg.NoAnswerTimeout,
+		TimerC:          cfg.TimerC,
+		MaxCallSetup:    cfg.MaxCallSetup,
 		Timers:          cfg.Timers,
 		Logger:          log,
 	})
