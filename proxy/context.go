@@ -289,10 +289,10 @@ func (rc *respContext) cancelBranch(b *branch, reason string) actions {
 		return nil // §9.1: no CANCEL for non-INVITE requests
 	}
 	b.cancelWanted, b.cancelReason = true, reason
-	if b.stage == ringing {
+	if b.stage == ringing && b.tx != nil {
 		return actions{b.sendCancel()}
 	}
-	return nil
+	return nil // sent when the first provisional arrives
 }
 
 // cancelByCaller is §16.10: the caller's CANCEL cancels every pending
@@ -352,9 +352,17 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 	}
 	if tx != b.tx {
 		// An attempt failed over from (RFC 3263 §4.3): only a late 2xx
-		// still matters, and it goes up like any 2xx.
+		// still matters. It goes up like any 2xx and answers the call:
+		// every branch still pending, this one's current attempt
+		// included, is cancelled.
 		if code >= 200 && code < 300 {
 			acts = append(acts, rc.forward(resp))
+			if !rc.answered {
+				rc.answered, rc.stopped = true, true
+				for _, o := range rc.branches {
+					acts = append(acts, rc.cancelBranch(o, ReasonCompletedElsewhere)...)
+				}
+			}
 		}
 		rc.mu.Unlock()
 		acts.run()

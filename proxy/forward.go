@@ -73,6 +73,17 @@ func (b *branch) sendTo(next transport.Target) {
 		return
 	}
 	rc.mu.Lock()
+	switch {
+	case b.stage == done:
+		// Ended meanwhile (Timer C, the CANCEL's wait): nothing to send.
+		rc.mu.Unlock()
+		return
+	case b.cancelWanted:
+		// Cancelled before this attempt left: it need not leave at all.
+		rc.mu.Unlock()
+		b.fail(487)
+		return
+	}
 	b.req, b.tx = r, nil
 	rc.mu.Unlock()
 	tx, err := p.layer.Request(bg, r, next, b)
@@ -109,6 +120,13 @@ func (b *branch) failOver(code int) {
 	}
 	next := b.alts[0]
 	b.alts = b.alts[1:]
+	// The next address starts afresh: no provisional from it yet (a
+	// CANCEL waits for one, §9.1), and its own no-answer time.
+	b.stage, b.req, b.tx = trying, nil, nil
+	if b.noAnswer != nil {
+		b.noAnswer.Stop()
+		b.noAnswer = nil
+	}
 	rc.mu.Unlock()
 	rc.p.log.Debug("proxy: failing over", "call-id", rc.in.CallID(), "to", next.String(), "after", code)
 	b.sendTo(next)

@@ -45,8 +45,13 @@ func applyConfigFile(fs *pflag.FlagSet, path string) error {
 		vals, isList := m[name].([]any)
 		if !isList {
 			vals = []any{m[name]}
+		} else if fl.Value.Type() != "stringArray" {
+			return fmt.Errorf("%s: %s takes one value, not a list", path, name)
 		}
 		for _, v := range vals {
+			if v == nil {
+				return fmt.Errorf("%s: %s has no value", path, name)
+			}
 			if err := fs.Set(name, fmt.Sprint(v)); err != nil {
 				return fmt.Errorf("%s: %s: %w", path, name, err)
 			}
@@ -64,13 +69,19 @@ func readUsers(path string) (map[string]string, error) {
 	}
 	users := map[string]string{}
 	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
+		// The password is everything after the first colon, spaces
+		// included; the user name is trimmed.
 		u, p, ok := strings.Cut(line, ":")
+		u = strings.TrimSpace(u)
 		if !ok || u == "" {
 			return nil, fmt.Errorf("%s:%d: want USER:PASSWORD", path, n+1)
+		}
+		if _, dup := users[u]; dup {
+			return nil, fmt.Errorf("%s:%d: user %q again", path, n+1, u)
 		}
 		users[u] = p
 	}

@@ -43,7 +43,8 @@ func TestProxyConfigFile(t *testing.T) {
 		t.Errorf("no-answer-timeout %v, metrics %q", nat, metrics)
 	}
 
-	for _, bad := range []string{"lissen: [udp:127.0.0.1:5070]\n", "no-answer-timeout: 45\n", "listen: [\n"} {
+	for _, bad := range []string{"lissen: [udp:127.0.0.1:5070]\n", "no-answer-timeout: 45\n", "listen: [\n",
+		"realm:\n", "metrics: [127.0.0.1:1, 127.0.0.1:2]\n", "domain: [example.org, ~]\n"} {
 		fs := proxyCmd(context.Background(), &code).Flags()
 		if err := applyConfigFile(fs, write(bad)); err == nil {
 			t.Errorf("config %q accepted", strings.TrimSpace(bad))
@@ -55,13 +56,15 @@ func TestProxyConfigFile(t *testing.T) {
 // without a colon refused.
 func TestReadUsers(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "users")
-	os.WriteFile(p, []byte("# phones\nbob:s3cret\n\nalice:pa:ss\n"), 0o644)
+	os.WriteFile(p, []byte("# phones\r\nbob:s3cret\r\n\n carol : two words \nalice:pa:ss\n"), 0o644)
 	users, err := readUsers(p)
-	if err != nil || len(users) != 2 || users["bob"] != "s3cret" || users["alice"] != "pa:ss" {
-		t.Errorf("readUsers = %v, %v", users, err)
+	if err != nil || len(users) != 3 || users["bob"] != "s3cret" || users["alice"] != "pa:ss" || users["carol"] != " two words " {
+		t.Errorf("readUsers = %q, %v", users, err)
 	}
-	os.WriteFile(p, []byte("bob\n"), 0o644)
-	if _, err := readUsers(p); err == nil {
-		t.Error("a line without a password accepted")
+	for _, bad := range []string{"bob\n", "bob:a\nbob:b\n", ":pw\n", "# only a comment\n"} {
+		os.WriteFile(p, []byte(bad), 0o644)
+		if _, err := readUsers(p); err == nil {
+			t.Errorf("users file %q accepted", bad)
+		}
 	}
 }

@@ -131,10 +131,10 @@ SIGINT or SIGTERM stops it.`,
 	f.DurationVar(&cfg.TimerC, "timer-c", 185*time.Second, "per-branch limit between provisional responses (RFC 3261 Timer C, more than 3m)")
 	f.DurationVar(&cfg.MaxCallSetup, "max-call-setup", 10*time.Minute, "give a caller 408 and cancel what is pending after this long (Kamailio's max_inv_lifetime)")
 	f.StringVar(&cfg.Location, "location", "memory", "location store: memory, or redis://HOST:PORT/DB shared by several proxies")
-	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel)")
+	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel); no authentication: keep it on loopback")
 	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&usersFile, "users", "", "file of USER:PASSWORD lines: REGISTER then needs digest authentication (SHA-256 or MD5)")
+	f.StringVar(&usersFile, "users", "", "file of USER:PASSWORD lines: REGISTER then needs digest authentication (SHA-256 or MD5); calls are not authenticated")
 	f.StringVar(&cfg.Realm, "realm", "", "digest realm for --users (default: the first --domain, else the listen address)")
 	f.StringVar(&configFile, "config", "", "YAML file of these settings by flag name (listen: [...], trusted: [...], ...); flags given on the command line win")
 	return cmd
