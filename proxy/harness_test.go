@@ -100,8 +100,14 @@ type phone struct {
 
 func (e *env) phone(addr string) *phone {
 	e.t.Helper()
+	return e.phoneOn(e.caller.ep.Transport(), addr)
+}
+
+// phoneOn is a phone on a transport of its own.
+func (e *env) phoneOn(tr, addr string) *phone {
+	e.t.Helper()
 	ph := &phone{e: e}
-	ph.ep = e.n.Endpoint(e.caller.ep.Transport(), addr, nil)
+	ph.ep = e.n.Endpoint(tr, addr, nil)
 	l, err := transaction.New(transaction.Config{Sender: ph.ep, Handler: ph, InviteLifetime: time.Hour})
 	if err != nil {
 		e.t.Fatal(err)
