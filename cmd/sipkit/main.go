@@ -134,7 +134,7 @@ SIGINT or SIGTERM stops it.`,
 	f.StringVar(&cfg.Metrics, "metrics", "", "HOST:PORT for Prometheus /metrics and the admin API (GET /calls, POST /calls/{call-id}/cancel); no authentication: keep it on loopback")
 	f.BoolVar(&cfg.NoRecordRoute, "no-record-route", false, "do not add Record-Route (in-dialog requests then bypass the proxy)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&usersFile, "users", "", "file of USER:PASSWORD lines: REGISTER then needs digest authentication (SHA-256 or MD5); calls are not authenticated")
+	f.StringVar(&usersFile, "users", "", "file of USER:PASSWORD lines: REGISTER, requests from these users and relaying need digest authentication (SHA-256 or MD5), except from --trusted")
 	f.StringVar(&cfg.Realm, "realm", "", "digest realm for --users (default: the first --domain, else the listen address)")
 	f.StringVar(&configFile, "config", "", "YAML file of these settings by flag name (listen: [...], trusted: [...], ...); flags given on the command line win")
 	return cmd

@@ -172,3 +172,121 @@ func TestRegisterWithDigest(t *testing.T) {
 		first, chal = retry, resp
 	}
 }
+
+// With --users the proxy is no open relay and nobody calls as its users
+// (Kamailio's stock config): a request from one of our users, or to be
+// relayed elsewhere, needs credentials (407) unless it comes from a
+// trusted network; a call from outside to our users needs none.
+func TestCallsNeedCredentials(t *testing.T) {
+	s, err := Start(Config{
+		Listen:  []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
+		Users:   map[string]string{"bob": "s3cret"},
+		Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	px := s.Listeners()[0].Addr
+	// Where relayed requests go: not one of the proxy's hosts.
+	elsewhere, err := net.ListenPacket("udp", "127.0.0.9:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer elsewhere.Close()
+
+	send := func(from, fromURI, ruri string) (code int, relayed bool) {
+		t.Helper()
+		c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(from+":0")), net.UDPAddrFromAddrPort(px))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d\r\nMax-Forwards: 70\r\n"+
+			"From: <%s>;tag=1\r\nTo: <%s>\r\nCall-ID: auth-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			ruri, c.LocalAddr(), time.Now().UnixNano(), fromURI, ruri, time.Now().UnixNano())
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil {
+			if m, err := sip.Parse(buf[:n]); err == nil {
+				code = m.(*sip.Response).StatusCode()
+			}
+		}
+		elsewhere.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, _, err = elsewhere.ReadFrom(buf)
+		return code, err == nil
+	}
+	relay := "sip:x@" + elsewhere.LocalAddr().String()
+	local := "sip:alice@" + px.String()
+	tests := []struct {
+		name, from, fromURI, ruri string
+		code                      int
+		relayed                   bool
+	}{
+		{"our user calling", "127.0.0.1", "sip:bob@127.0.0.1", local, 407, false},
+		{"a stranger calling our user", "127.0.0.1", "sip:carol@example.com", local, 404, false},
+		{"a stranger relaying", "127.0.0.1", "sip:carol@example.com", relay, 407, false},
+		{"a trusted network relaying", "127.0.0.2", "sip:carol@example.com", relay, 0, true},
+	}
+	for _, tc := range tests {
+		code, relayed := send(tc.from, tc.fromURI, tc.ruri)
+		if code != tc.code || relayed != tc.relayed {
+			t.Errorf("%s: answered %d, relayed %v; want %d, %v", tc.name, code, relayed, tc.code, tc.relayed)
+		}
+	}
+}
+
+// Our user who answers the 407 with the right password is routed.
+func TestOurUserAuthenticated(t *testing.T) {
+	s, err := Start(Config{
+		Listen: []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
+		Users:  map[string]string{"bob": "s3cret"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	px := s.Listeners()[0].Addr.String()
+	c, err := net.Dial("udp", px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m, err := sip.Parse(fmt.Appendf(nil, "OPTIONS sip:alice@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKo1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:alice@%s>\r\nCall-ID: ours\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", px, c.LocalAddr(), px))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*sip.Request)
+	read := func() *sip.Response {
+		t.Helper()
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := sip.Parse(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*sip.Response)
+	}
+	c.Write(req.AppendTo(nil))
+	chal := read()
+	if chal.StatusCode() != 407 {
+		t.Fatalf("first try: %d, want 407", chal.StatusCode())
+	}
+	cl := &auth.Client{Accounts: []auth.Account{{Username: "bob", Password: "s3cret"}}}
+	retry, err := cl.Authorize(req, chal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry.SetTopVia(sip.Via{Transport: "UDP", Host: "127.0.0.1", Port: c.LocalAddr().(*net.UDPAddr).Port, Branch: "z9hG4bKo2"})
+	c.Write(retry.AppendTo(nil))
+	if got := read().StatusCode(); got != 404 {
+		t.Errorf("authenticated: %d, want 404 (routed: alice is not registered)", got)
+	}
+}

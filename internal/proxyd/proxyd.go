@@ -78,6 +78,8 @@ type Server struct {
 	listeners []proxy.Listener
 	log       *slog.Logger
 	canonical string // the AOR host for every host of ours
+	auth      *auth.Server
+	trusted   []netip.Prefix
 	ownHosts  map[string]bool
 }
 
@@ -148,6 +150,7 @@ func Start(cfg Config) (*Server, error) {
 			return p, ok
 		}}
 	}
+	s.auth, s.trusted = authSrv, cfg.Trusted
 	s.reg, err = registrar.New(registrar.Config{Store: s.store, AOR: s.aor, Auth: authSrv})
 	if err != nil {
 		s.close()
@@ -256,7 +259,11 @@ func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Sour
 		// usually without a port.
 		return proxy.Decision{Response: s.reg.Register(ctx, req, src)}, nil
 	}
-	if !s.p.IsLocal(ruri) {
+	local := s.p.IsLocal(ruri)
+	if resp := s.authorize(req, src, local); resp != nil {
+		return proxy.Decision{Response: resp}, nil
+	}
+	if !local {
 		return proxy.Decision{Targets: []proxy.Target{{URI: ruri}}}, nil
 	}
 	if ruri.User == "" {
@@ -285,6 +292,49 @@ func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Sour
 		return proxy.Decision{}, errors.New("proxyd: no usable contact")
 	}
 	return proxy.Decision{Targets: ts}, nil
+}
+
+// authorize is the proxy side of --users, as Kamailio's stock config
+// does it: a request from one of our users (its From is one of our
+// hosts), and any request to relay elsewhere, must carry credentials
+// (407, RFC 3261 §22.3) unless it comes from a trusted network; so the
+// proxy is no open relay, and nobody calls as our users. Calls from
+// outside to our users need none. CANCEL and ACK cannot be challenged
+// (§22.1) and in-dialog requests follow the dialog. nil: go on.
+func (s *Server) authorize(req *sip.Request, src transport.Source, local bool) *sip.Response {
+	if s.auth == nil || req.ToTag() != "" {
+		return nil
+	}
+	switch req.Method() {
+	case sip.ACK, sip.CANCEL, sip.REGISTER:
+		return nil
+	}
+	from := req.From().URI
+	fromOurs := s.ownHost(from.Host)
+	if !fromOurs && local {
+		return nil
+	}
+	a := src.Remote.Addr().Unmap()
+	for _, n := range s.trusted {
+		if n.Contains(a) {
+			return nil
+		}
+	}
+	user, err := s.auth.Verify(req, true)
+	if err != nil {
+		resp := sip.NewResponse(req, 407, "")
+		resp.SetToTag(sip.NewTag())
+		for _, c := range s.auth.Challenge(errors.Is(err, auth.ErrStale)) {
+			resp.AppendHeader("Proxy-Authenticate", c)
+		}
+		return resp
+	}
+	if fromOurs && user != sip.Unescape(from.User) {
+		resp := sip.NewResponse(req, 403, "Auth ID does not match From")
+		resp.SetToTag(sip.NewTag())
+		return resp
+	}
+	return nil
 }
 
 // via is where to reach a registered contact when its URI does not say:
