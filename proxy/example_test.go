@@ -48,7 +48,7 @@ func (p *phone) HandleCancel(tx *transaction.ServerTx, cancel *sip.Request) {
 	tx.Respond(end)
 }
 
-func (p *phone) HandleAck(*sip.Request, transport.Source)  {}
+func (p *phone) HandleAck(*sip.Request, transport.Source) {}
 func (p *phone) HandleError(*transaction.ServerTx, error) {}
 
 // A call to bob forks to his desk phone and his mobile; the desk phone
