@@ -105,49 +105,11 @@ func TestBadLocationFailsAtStart(t *testing.T) {
 // §22, RFC 8760): 401 with a challenge, then 200 with the right password,
 // 401 again with a wrong one.
 func TestRegisterWithDigest(t *testing.T) {
-	s, err := Start(Config{
-		Listen: []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
-		Users:  map[string]string{"bob": "s3cret"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	px := s.Listeners()[0].Addr.String()
-	c, err := net.Dial("udp", px)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	exchange := func(req *sip.Request) *sip.Response {
-		t.Helper()
-		if _, err := c.Write(req.AppendTo(nil)); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 4096)
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := sip.Parse(buf[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.(*sip.Response)
-	}
-	reg := func(branch string) *sip.Request {
-		m, err := sip.Parse(fmt.Appendf(nil, "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"+
-			"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: dig\r\nCSeq: 1 REGISTER\r\n"+
-			"Contact: <sip:bob@%s>\r\nContent-Length: 0\r\n\r\n", c.LocalAddr(), branch, c.LocalAddr()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.(*sip.Request)
-	}
-	first := reg("d1")
-	chal := exchange(first)
+	_, p := startUDP(t, Config{Users: map[string]string{"bob": "s3cret"}})
+	first := p.request("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: dig\r\nCSeq: 1 REGISTER\r\n"+
+		"Contact: <sip:bob@%s>\r\nContent-Length: 0\r\n\r\n", p.c.LocalAddr())
+	chal := p.exchange(first, "d1")
 	if chal.StatusCode() != 401 || !chal.Has("WWW-Authenticate") {
 		t.Fatalf("unauthenticated REGISTER: %d, want 401 with a challenge", chal.StatusCode())
 	}
@@ -160,10 +122,7 @@ func TestRegisterWithDigest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := retry.SetTopVia(sip.Via{Transport: "UDP", Host: "127.0.0.1", Port: c.LocalAddr().(*net.UDPAddr).Port, Branch: "z9hG4bK" + tc.password}); err != nil {
-			t.Fatal(err)
-		}
-		resp := exchange(retry)
+		resp := p.exchange(retry, tc.password)
 		if got := resp.StatusCode(); got != tc.want {
 			t.Errorf("password %q: %d, want %d", tc.password, got, tc.want)
 		}
@@ -239,43 +198,11 @@ func TestCallsNeedCredentials(t *testing.T) {
 
 // Our user who answers the 407 with the right password is routed.
 func TestOurUserAuthenticated(t *testing.T) {
-	s, err := Start(Config{
-		Listen: []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}},
-		Users:  map[string]string{"bob": "s3cret"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	px := s.Listeners()[0].Addr.String()
-	c, err := net.Dial("udp", px)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m, err := sip.Parse(fmt.Appendf(nil, "OPTIONS sip:alice@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKo1\r\nMax-Forwards: 70\r\n"+
-		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:alice@%s>\r\nCall-ID: ours\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", px, c.LocalAddr(), px))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := m.(*sip.Request)
-	read := func() *sip.Response {
-		t.Helper()
-		buf := make([]byte, 4096)
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := sip.Parse(buf[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.(*sip.Response)
-	}
-	c.Write(req.AppendTo(nil))
-	chal := read()
+	srv, p := startUDP(t, Config{Users: map[string]string{"bob": "s3cret"}})
+	px := srv.Listeners()[0].Addr.String()
+	req := p.request("OPTIONS sip:alice@%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:alice@%s>\r\nCall-ID: ours\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", px, px)
+	chal := p.exchange(req, "o1")
 	if chal.StatusCode() != 407 {
 		t.Fatalf("first try: %d, want 407", chal.StatusCode())
 	}
@@ -284,9 +211,65 @@ func TestOurUserAuthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retry.SetTopVia(sip.Via{Transport: "UDP", Host: "127.0.0.1", Port: c.LocalAddr().(*net.UDPAddr).Port, Branch: "z9hG4bKo2"})
-	c.Write(retry.AppendTo(nil))
-	if got := read().StatusCode(); got != 404 {
+	if got := p.exchange(retry, "o2").StatusCode(); got != 404 {
 		t.Errorf("authenticated: %d, want 404 (routed: alice is not registered)", got)
 	}
+}
+
+// startUDP starts the daemon on a free UDP port of 127.0.0.1 with cfg's
+// other settings, and a peer socket talking to it.
+func startUDP(t *testing.T, cfg Config) (*Server, *peer) {
+	t.Helper()
+	cfg.Listen = []Listen{{Transport: transport.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:0")}}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c, err := net.Dial("udp", s.Listeners()[0].Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, &peer{t: t, c: c}
+}
+
+// peer is a UDP socket sending requests to the daemon.
+type peer struct {
+	t *testing.T
+	c net.Conn
+}
+
+// request parses a request written with %s verbs filled by args.
+func (p *peer) request(format string, args ...any) *sip.Request {
+	p.t.Helper()
+	m, err := sip.Parse(fmt.Appendf(nil, format, args...))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return m.(*sip.Request)
+}
+
+// exchange sends req, with a Via of this socket and branch, and returns
+// the response that comes back.
+func (p *peer) exchange(req *sip.Request, branch string) *sip.Response {
+	p.t.Helper()
+	if err := req.SetTopVia(sip.Via{Transport: "UDP", Host: "127.0.0.1", Port: p.c.LocalAddr().(*net.UDPAddr).Port, Branch: sip.MagicCookie + branch}); err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := p.c.Write(req.AppendTo(nil)); err != nil {
+		p.t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	p.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := p.c.Read(buf)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	m, err := sip.Parse(buf[:n])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return m.(*sip.Response)
 }
