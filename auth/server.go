@@ -125,6 +125,25 @@ func (s *Server) Challenge(stale bool) []string {
 	return out
 }
 
+// ChallengeResponse answers req with a challenge: 401 with
+// WWW-Authenticate for a registrar or user agent, 407 with
+// Proxy-Authenticate for a proxy (RFC 3261 §22.1, §22.3), stale after
+// ErrStale. It has a To tag, as every response of a UAS does (§8.2.6.2).
+func (s *Server) ChallengeResponse(req *sip.Request, proxy, stale bool) *sip.Response {
+	code, header := 401, "WWW-Authenticate"
+	if proxy {
+		code, header = 407, "Proxy-Authenticate"
+	}
+	resp := sip.NewResponse(req, code, "")
+	if req.ToTag() == "" {
+		resp.SetToTag(sip.NewTag())
+	}
+	for _, c := range s.Challenge(stale) {
+		resp.AppendHeader(header, c)
+	}
+	return resp
+}
+
 // dummyPassword stands in for the password of an unknown user, so that
 // the digest is computed and compared as for a known one.
 const dummyPassword = "sipkit: no such user, digest computed for timing only"

@@ -469,3 +469,32 @@ func TestVerifyForgetsExpiredNonces(t *testing.T) {
 		t.Errorf("%d nonces remembered, want 1", n)
 	}
 }
+
+// ChallengeResponse: 401 with WWW-Authenticate for a registrar, 407 with
+// Proxy-Authenticate for a proxy, one challenge per algorithm, a To tag.
+func TestChallengeResponse(t *testing.T) {
+	s := &Server{Realm: "example.org"}
+	m, err := sip.Parse([]byte("REGISTER sip:example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bKc\r\n" +
+		"From: <sip:bob@example.org>;tag=1\r\nTo: <sip:bob@example.org>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*sip.Request)
+	for _, tc := range []struct {
+		proxy        bool
+		code         int
+		header, none string
+	}{{false, 401, "WWW-Authenticate", "Proxy-Authenticate"}, {true, 407, "Proxy-Authenticate", "WWW-Authenticate"}} {
+		resp := s.ChallengeResponse(req, tc.proxy, true)
+		n := 0
+		for v := range resp.Values(tc.header) {
+			n++
+			if !strings.Contains(v, "stale=true") || !strings.Contains(v, `realm="example.org"`) {
+				t.Errorf("%s: %q", tc.header, v)
+			}
+		}
+		if resp.StatusCode() != tc.code || n != 2 || resp.Has(tc.none) || resp.ToTag() == "" {
+			t.Errorf("proxy=%v: %d with %d %s, To tag %q", tc.proxy, resp.StatusCode(), n, tc.header, resp.ToTag())
+		}
+	}
+}

@@ -86,7 +86,7 @@ func (r *Registrar) Register(ctx context.Context, req *sip.Request, src transpor
 	if r.cfg.Auth != nil {
 		user, err := r.cfg.Auth.Verify(req, false)
 		if err != nil {
-			return r.challenge(req, errors.Is(err, auth.ErrStale))
+			return r.cfg.Auth.ChallengeResponse(req, false, errors.Is(err, auth.ErrStale))
 		}
 		if !to.IsSIP() || user != sip.Unescape(to.User) {
 			return reply(req, sip.StatusForbidden, "Auth ID does not match the AOR")
@@ -325,16 +325,6 @@ func (r *Registrar) ok(req *sip.Request, bs []location.Binding, now time.Time) *
 
 // dateLayout is the rfc1123-date of RFC 3261 §20.17, always in GMT.
 const dateLayout = "Mon, 02 Jan 2006 15:04:05 GMT"
-
-// challenge answers 401 with the digest challenges of the auth server
-// (RFC 3261 §22.1, §10.3 step 3).
-func (r *Registrar) challenge(req *sip.Request, stale bool) *sip.Response {
-	resp := reply(req, sip.StatusUnauthorized, "")
-	for _, v := range r.cfg.Auth.Challenge(stale) {
-		resp.AppendHeader("WWW-Authenticate", v)
-	}
-	return resp
-}
 
 // reply builds a response with a To tag, which a UAS adds to every
 // response to a request without one (RFC 3261 §8.2.6.2).

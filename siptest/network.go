@@ -362,8 +362,8 @@ func viaDest(resp *sip.Response, tr string) (netip.AddrPort, error) {
 	if host == "" {
 		host = v.Host
 	}
-	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	if err != nil {
+	ip, ok := transport.HostAddr(host)
+	if !ok {
 		return netip.AddrPort{}, fmt.Errorf("siptest: response Via %q has no numeric address", v.String())
 	}
 	port := v.Port

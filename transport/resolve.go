@@ -119,7 +119,7 @@ func (r *Resolver) Resolve(ctx context.Context, u sip.URI) ([]Target, error) {
 	if maddr, ok := u.Params.Get("maddr"); ok && maddr != "" {
 		host = maddr
 	}
-	if ip, ok := ipLiteral(host); ok {
+	if ip, ok := HostAddr(host); ok {
 		// §4.1: a numeric host without a transport parameter means UDP
 		// for sip and TLS for sips; no DNS is consulted.
 		t := cmp.Or(transport, schemeTransport(secure))
@@ -169,7 +169,7 @@ func (r *Resolver) ResolveSentBy(ctx context.Context, transport, host string, po
 	if err := checkPort(port); err != nil {
 		return nil, err
 	}
-	if ip, ok := ipLiteral(host); ok {
+	if ip, ok := HostAddr(host); ok {
 		return []Target{{Transport: t, Addr: netip.AddrPortFrom(ip, targetPort(port, t))}}, nil
 	}
 	domain, err := domainName(host)
@@ -230,9 +230,11 @@ func targetPort(port int, transport string) uint16 {
 	return DefaultPort(transport)
 }
 
-// ipLiteral parses a numeric host: IPv4, or IPv6 in brackets (RFC 5118)
-// or, as a Via's sent-by may come, without.
-func ipLiteral(host string) (netip.Addr, bool) {
+// HostAddr returns the address a URI or Via host names when it is
+// numeric: IPv4, or IPv6 in brackets (RFC 5118) or, as a Via's sent-by
+// may come, without; unmapped, so an IPv4-mapped IPv6 address is IPv4.
+// A domain name gives false.
+func HostAddr(host string) (netip.Addr, bool) {
 	if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
 		host = host[1 : len(host)-1]
 	}

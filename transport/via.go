@@ -66,7 +66,7 @@ func appendReceived(b []byte, ip netip.Addr) []byte {
 
 // hostIs reports whether a Via or URI host is the numeric address ip.
 func hostIs(host string, ip netip.Addr) bool {
-	a, ok := ipLiteral(host)
+	a, ok := HostAddr(host)
 	return ok && a == ip
 }
 
@@ -90,14 +90,14 @@ func viaResponseDest(v sip.Via) (responseDest, bool) {
 		// the sent-by port or the default one. Only a numeric maddr is
 		// honoured: a proxy must not be made to look up names a
 		// stranger chose.
-		a, ok := ipLiteral(maddr)
+		a, ok := HostAddr(maddr)
 		if !ok {
 			return responseDest{}, false
 		}
 		return responseDest{transport: t, addr: netip.AddrPortFrom(a, targetPort(port, t))}, true
 	}
 	if rcv, ok := v.Received(); ok {
-		if a, ok := ipLiteral(rcv); ok {
+		if a, ok := HostAddr(rcv); ok {
 			// RFC 3581 §4: on UDP a filled rport wins over the sent-by
 			// port; on a stream it was the closed connection's port.
 			if rp, ok := v.RPort(); ok && rp > 0 && t == UDP {
@@ -106,7 +106,7 @@ func viaResponseDest(v sip.Via) (responseDest, bool) {
 			return responseDest{transport: t, addr: netip.AddrPortFrom(a, targetPort(port, t))}, true
 		}
 	}
-	if a, ok := ipLiteral(v.Host); ok {
+	if a, ok := HostAddr(v.Host); ok {
 		return responseDest{transport: t, addr: netip.AddrPortFrom(a, targetPort(port, t))}, true
 	}
 	return responseDest{transport: t, host: v.Host, port: port}, true

@@ -243,8 +243,8 @@ func (s *Server) aor(u sip.URI) (string, bool) {
 // domain, or a listen address however it is spelled ("[::1]",
 // "[0:0:0:0:0:0:0:1]").
 func (s *Server) ownHost(host string) bool {
-	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
-		return s.ownHosts[hostString(a.Unmap())]
+	if a, ok := transport.HostAddr(host); ok {
+		return s.ownHosts[hostString(a)]
 	}
 	return s.ownHosts[strings.ToLower(host)]
 }
@@ -260,8 +260,8 @@ func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Sour
 		return proxy.Decision{Response: s.reg.Register(ctx, req, src)}, nil
 	}
 	local := s.p.IsLocal(ruri)
-	if resp := s.authorize(req, src, local); resp != nil {
-		return proxy.Decision{Response: resp}, nil
+	if resp, err := s.authorize(req, src, local); resp != nil || err != nil {
+		return proxy.Decision{Response: resp}, err
 	}
 	if !local {
 		return proxy.Decision{Targets: []proxy.Target{{URI: ruri}}}, nil
@@ -300,41 +300,35 @@ func (s *Server) route(ctx context.Context, req *sip.Request, src transport.Sour
 // (407, RFC 3261 §22.3) unless it comes from a trusted network; so the
 // proxy is no open relay, and nobody calls as our users. Calls from
 // outside to our users need none. CANCEL and ACK cannot be challenged
-// (§22.1) and in-dialog requests follow the dialog. nil: go on.
-func (s *Server) authorize(req *sip.Request, src transport.Source, local bool) *sip.Response {
+// (§22.1) and in-dialog requests follow the dialog. A challenge or a
+// refusal ends the request; neither: go on.
+func (s *Server) authorize(req *sip.Request, src transport.Source, local bool) (*sip.Response, error) {
 	if s.auth == nil || req.ToTag() != "" {
-		return nil
+		return nil, nil
 	}
 	switch req.Method() {
 	case sip.ACK, sip.CANCEL, sip.REGISTER:
-		return nil
+		return nil, nil
 	}
 	from := req.From().URI
 	fromOurs := s.ownHost(from.Host)
 	if !fromOurs && local {
-		return nil
+		return nil, nil
 	}
 	a := src.Remote.Addr().Unmap()
 	for _, n := range s.trusted {
 		if n.Contains(a) {
-			return nil
+			return nil, nil
 		}
 	}
 	user, err := s.auth.Verify(req, true)
 	if err != nil {
-		resp := sip.NewResponse(req, 407, "")
-		resp.SetToTag(sip.NewTag())
-		for _, c := range s.auth.Challenge(errors.Is(err, auth.ErrStale)) {
-			resp.AppendHeader("Proxy-Authenticate", c)
-		}
-		return resp
+		return s.auth.ChallengeResponse(req, true, errors.Is(err, auth.ErrStale)), nil
 	}
 	if fromOurs && user != sip.Unescape(from.User) {
-		resp := sip.NewResponse(req, 403, "Auth ID does not match From")
-		resp.SetToTag(sip.NewTag())
-		return resp
+		return nil, proxy.Reject(403, "Auth ID does not match From")
 	}
-	return nil
+	return nil, nil
 }
 
 // via is where to reach a registered contact when its URI does not say:
