@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"sync"
@@ -304,10 +305,7 @@ func (rc *respContext) cancelByCaller(reason string) bool {
 		return false
 	}
 	rc.cancelled, rc.stopped = true, true
-	var acts actions
-	for _, b := range rc.branches {
-		acts = append(acts, rc.cancelBranch(b, reason)...)
-	}
+	acts := rc.cancelAllBut(nil, reason)
 	acts = append(acts, rc.settle()...)
 	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
@@ -320,17 +318,14 @@ func (rc *respContext) cancelByCaller(reason string) bool {
 func (rc *respContext) abandon(reason string) {
 	rc.mu.Lock()
 	rc.answered, rc.stopped = true, true
-	var acts actions
-	for _, b := range rc.branches {
-		acts = append(acts, rc.cancelBranch(b, reason)...)
-	}
+	acts := rc.cancelAllBut(nil, reason)
 	acts = append(acts, rc.unlist()...)
 	rc.mu.Unlock()
 	acts.run()
 }
 
-// cancelOthers cancels every branch but b. Locked.
-func (rc *respContext) cancelOthers(b *branch, reason string) actions {
+// cancelAllBut cancels every branch but b (nil: every branch). Locked.
+func (rc *respContext) cancelAllBut(b *branch, reason string) actions {
 	var acts actions
 	for _, o := range rc.branches {
 		if o != b {
@@ -359,9 +354,7 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 			acts = append(acts, rc.forward(resp))
 			if !rc.answered {
 				rc.answered, rc.stopped = true, true
-				for _, o := range rc.branches {
-					acts = append(acts, rc.cancelBranch(o, ReasonCompletedElsewhere)...)
-				}
+				acts = append(acts, rc.cancelAllBut(nil, ReasonCompletedElsewhere)...)
 			}
 		}
 		rc.mu.Unlock()
@@ -405,7 +398,7 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 		if b.stage != done {
 			b.end()
 			rc.answered, rc.stopped = true, true
-			acts = append(acts, rc.cancelOthers(b, ReasonCompletedElsewhere)...)
+			acts = append(acts, rc.cancelAllBut(b, ReasonCompletedElsewhere)...)
 		}
 	default:
 		if b.stage == done {
@@ -420,7 +413,7 @@ func (b *branch) HandleResponse(tx *transaction.ClientTx, resp *sip.Response) {
 		if code >= 600 && !rc.stopped {
 			// A 6xx is held until the others end, and ends the search.
 			rc.stopped = true
-			acts = append(acts, rc.cancelOthers(b, reasonFor(resp))...)
+			acts = append(acts, rc.cancelAllBut(b, reasonFor(resp))...)
 		}
 		acts = append(acts, rc.settle()...)
 	}
@@ -438,11 +431,16 @@ func (b *branch) HandleError(tx *transaction.ClientTx, err error) {
 	if !current {
 		return // an attempt already failed over from
 	}
-	code := 503
-	if err == transaction.ErrTimeout {
-		code = 408
+	b.failOver(statusOf(err))
+}
+
+// statusOf is the status a client transaction's error stands for
+// (§8.1.3.1): a timeout is a 408, a transport error a 503.
+func statusOf(err error) int {
+	if errors.Is(err, transaction.ErrTimeout) {
+		return 408
 	}
-	b.failOver(code)
+	return 503
 }
 
 // fail ends a branch with a status of the proxy's own.

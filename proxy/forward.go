@@ -2,9 +2,8 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"net/netip"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/sipkit/sipkit/sip"
@@ -13,9 +12,7 @@ import (
 
 var bg = context.Background()
 
-// start builds the branch's request and sends it (§16.6). A next hop
-// that needs DNS is resolved on a goroutine of its own, so the reader
-// that is running this never waits for the network (DESIGN.md).
+// start builds the branch's request and sends it (§16.6).
 func (b *branch) start() {
 	rc := b.rc
 	r, hop, err := rc.p.prepare(rc, b)
@@ -26,11 +23,18 @@ func (b *branch) start() {
 		b.fail(500)
 		return
 	}
-	if b.target.Next.Addr.IsValid() || numericHost(hop.Host) {
-		b.send(r, hop)
+	rc.p.soon(b.target, hop, func() { b.send(r, hop) })
+}
+
+// soon runs f at once when the next hop needs no DNS (a fixed next hop,
+// or a numeric host), else on a goroutine of its own, so the reader that
+// is running the proxy never waits for the network (DESIGN.md).
+func (p *Proxy) soon(t Target, hop sip.URI, f func()) {
+	if _, numeric := transport.HostAddr(hop.Host); numeric || t.Next.Addr.IsValid() {
+		f()
 		return
 	}
-	go b.send(r, hop)
+	go f()
 }
 
 // send resolves the next hop and sends the branch's request there.
@@ -53,12 +57,18 @@ func (b *branch) send(r *sip.Request, hop sip.URI) {
 
 // sendTo starts the branch's client transaction toward next: the first
 // address of its next hop, or the next one after a failure (RFC 3263
-// §4.3). Every attempt is a copy of the prepared request with a Via and
-// branch of its own.
+// §4.3). Every attempt has a Via and branch of its own, on a copy of the
+// prepared request while another address remains.
 func (b *branch) sendTo(next transport.Target) {
 	rc := b.rc
 	p := rc.p
-	r := sip.Clone(b.prepared)
+	rc.mu.Lock()
+	r := b.prepared
+	if len(b.alts) > 0 {
+		// Keep the prepared request as it is for the next attempt.
+		r = sip.Clone(r)
+	}
+	rc.mu.Unlock()
 	// Record-Route of the outbound side when it is another listener
 	// (RFC 5658 double record-routing).
 	if rc.rr {
@@ -151,7 +161,7 @@ func (p *Proxy) prepare(rc *respContext, b *branch) (*sip.Request, sip.URI, erro
 		}
 	}
 	if b.breadth > 0 {
-		if err := r.SetHeader("Max-Breadth", itoa(b.breadth)); err != nil {
+		if err := r.SetHeader("Max-Breadth", strconv.Itoa(b.breadth)); err != nil {
 			return nil, sip.URI{}, err
 		}
 	}
@@ -162,7 +172,7 @@ func (p *Proxy) prepare(rc *respContext, b *branch) (*sip.Request, sip.URI, erro
 			return nil, sip.URI{}, err
 		}
 		top := routes[0]
-		if !hasParam(top.URI.Params, "lr") {
+		if !top.URI.Params.Has("lr") {
 			// Step 6: a strict router next: it gets the Request-URI
 			// from the top Route, and the Request-URI goes last.
 			old := r.RequestURI()
@@ -192,7 +202,7 @@ func (p *Proxy) nextHops(t Target, hop sip.URI) ([]transport.Target, error) {
 		return nil, err
 	}
 	if len(ts) == 0 {
-		return nil, errNoTarget
+		return nil, transport.ErrNoTargets
 	}
 	return ts, nil
 }
@@ -218,32 +228,9 @@ func (p *Proxy) via(next transport.Target, branch string) sip.Via {
 	return v
 }
 
-// numericHost reports whether a URI host is an IP address: no DNS.
-func numericHost(h string) bool {
-	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
-	return err == nil
-}
-
 func hostOf(a netip.AddrPort) string {
 	if a.Addr().Is6() {
 		return "[" + a.Addr().String() + "]"
 	}
 	return a.Addr().String()
 }
-
-// hasParam reports whether a ;-separated parameter list has name.
-func hasParam(ps sip.Params, name string) bool {
-	s := string(ps)
-	for s != "" {
-		s = strings.TrimPrefix(s, ";")
-		var p string
-		p, s, _ = strings.Cut(s, ";")
-		k, _, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), name) {
-			return true
-		}
-	}
-	return false
-}
-
-var errNoTarget = errors.New("proxy: no target")

@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -233,46 +232,34 @@ func (p *Proxy) HandleError(stx *transaction.ServerTx, err error) {
 // of the listeners (the port defaulting per the URI's transport), or its
 // host is one of the configured domains.
 func (p *Proxy) IsLocal(u sip.URI) bool {
-	host := u.Host
 	for _, d := range p.cfg.Domains {
-		if strings.EqualFold(host, d) {
+		if strings.EqualFold(u.Host, d) {
 			return true
 		}
 	}
-	h := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	a, err := netip.ParseAddr(h)
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
 	port := u.Port
-	tr := u.Transport()
 	if port == 0 {
-		switch {
-		case u.IsSecure() || strings.EqualFold(tr, "tls"):
-			port = 5061
-		default:
-			port = 5060
+		tr := u.Transport()
+		if u.IsSecure() {
+			tr = transport.TLS
 		}
+		port = int(transport.DefaultPort(tr))
 	}
-	for _, l := range p.cfg.Listeners {
-		if l.Addr.Addr().Unmap() == a && int(l.Addr.Port()) == port {
-			return true
-		}
-	}
-	return false
+	return p.listens(u.Host, port)
 }
 
 // ownVia reports whether a Via's sent-by is one of the proxy's
 // listeners: the transport writes the socket's address there.
-func (p *Proxy) ownVia(v sip.Via) bool {
-	h := strings.TrimSuffix(strings.TrimPrefix(v.Host, "["), "]")
-	a, err := netip.ParseAddr(h)
-	if err != nil {
+func (p *Proxy) ownVia(v sip.Via) bool { return p.listens(v.Host, v.Port) }
+
+// listens reports whether host (numeric) and port are a listener's.
+func (p *Proxy) listens(host string, port int) bool {
+	a, ok := transport.HostAddr(host)
+	if !ok {
 		return false
 	}
 	for _, l := range p.cfg.Listeners {
-		if l.Addr.Addr().Unmap() == a.Unmap() && int(l.Addr.Port()) == v.Port {
+		if l.Addr.Addr().Unmap() == a && int(l.Addr.Port()) == port {
 			return true
 		}
 	}
@@ -317,5 +304,3 @@ func (p *Proxy) listenerFor(tr string, local netip.AddrPort) (Listener, bool) {
 	}
 	return first, found
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,8 +1,9 @@
 package proxy
 
 import (
-	"encoding/hex"
+	"encoding/binary"
 	"hash/maphash"
+	"strconv"
 	"strings"
 
 	"github.com/sipkit/sipkit/sip"
@@ -19,7 +20,7 @@ func (p *Proxy) preprocessRoute(in *sip.Request) int {
 	// Our Record-Route values all carry lr: a Request-URI without it is
 	// addressed to the proxy itself (an OPTIONS ping), not a strict
 	// router's copy of one.
-	if ruri.User == "" && hasParam(ruri.Params, "lr") && p.IsLocal(ruri) && in.Has("Route") {
+	if ruri.User == "" && ruri.Params.Has("lr") && p.IsLocal(ruri) && in.Has("Route") {
 		routes, err := in.Routes()
 		if err != nil || len(routes) == 0 {
 			return 400
@@ -83,34 +84,16 @@ func (p *Proxy) loopHash(in *sip.Request) string {
 	h.WriteByte(0)
 	h.WriteString(in.CallID())
 	h.WriteByte(0)
-	var n [10]byte
-	h.Write(appendUint(n[:0], uint64(in.CSeq().Seq)))
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], in.CSeq().Seq)
+	h.Write(n[:])
 	for _, name := range [...]string{"Proxy-Require", "Proxy-Authorization", "Route"} {
 		for v := range in.Values(name) {
 			h.WriteByte(1)
 			h.WriteString(v)
 		}
 	}
-	var sum [8]byte
-	s := h.Sum64()
-	for i := range sum {
-		sum[i] = byte(s >> (8 * i))
-	}
-	return hex.EncodeToString(sum[:])
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // looped is loop detection (§16.3 step 4): a Via of this proxy whose

@@ -1,8 +1,8 @@
 package proxy
 
 import (
-	"encoding/hex"
 	"hash/maphash"
+	"strconv"
 
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transaction"
@@ -30,12 +30,8 @@ func (p *Proxy) forwardStateless(in *sip.Request) {
 	if err != nil {
 		return
 	}
-	branch := sip.MagicCookie + "sl" + p.hashHex(in.Branch())
-	if numericHost(hop.Host) {
-		p.sendStateless(r, hop, branch)
-		return
-	}
-	go p.sendStateless(r, hop, branch)
+	branch := sip.MagicCookie + "sl" + strconv.FormatUint(maphash.String(p.seed, in.Branch()), 16)
+	p.soon(Target{}, hop, func() { p.sendStateless(r, hop, branch) })
 }
 
 func (p *Proxy) sendStateless(r *sip.Request, hop sip.URI, branch string) {
@@ -49,15 +45,6 @@ func (p *Proxy) sendStateless(r *sip.Request, hop sip.URI, branch string) {
 	if err := p.layer.SendACK(bg, r, next); err != nil {
 		p.log.Debug("proxy: ACK not forwarded", "call-id", r.CallID(), "err", err)
 	}
-}
-
-func (p *Proxy) hashHex(s string) string {
-	h := maphash.String(p.seed, s)
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(h >> (8 * i))
-	}
-	return hex.EncodeToString(b[:])
 }
 
 // forwardCancel handles a CANCEL that matched no transaction (§16.10).
@@ -108,11 +95,7 @@ func (p *Proxy) forwardCancel(stx *transaction.ServerTx, req *sip.Request) {
 			p.reply(stx, 481, "")
 		}
 	}
-	if b.target.Next.Addr.IsValid() || numericHost(hop.Host) {
-		send()
-		return
-	}
-	go send()
+	p.soon(b.target, hop, send)
 }
 
 // relay passes the final response of a forwarded CANCEL back upstream.
@@ -127,9 +110,5 @@ func (r relay) HandleResponse(_ *transaction.ClientTx, resp *sip.Response) {
 }
 
 func (r relay) HandleError(_ *transaction.ClientTx, err error) {
-	code := 503
-	if err == transaction.ErrTimeout {
-		code = 408
-	}
-	r.stx.Respond(newResponse(r.stx.Request(), code, ""))
+	r.stx.Respond(newResponse(r.stx.Request(), statusOf(err), ""))
 }

@@ -6,11 +6,6 @@ import (
 	"github.com/sipkit/sipkit/sip"
 )
 
-// supportedProxyRequire lists the option tags this proxy implements for
-// Proxy-Require (RFC 3261 §16.3 step 5): none, as Kamailio's stock
-// config.
-var supportedProxyRequire = []string{}
-
 // check is request validation, RFC 3261 §16.3 (syntax was checked by the
 // parser; the transport answered 400 to what did not parse): URI scheme
 // (416), Max-Forwards (483; an OPTIONS the proxy answers itself),
@@ -34,26 +29,13 @@ func (p *Proxy) check(in *sip.Request) (code int, reason string, hdrs []string) 
 		if err != nil {
 			return 400, "Bad Proxy-Require", nil
 		}
-		var unsupported []string
-		for _, t := range tags {
-			if !supported(t) {
-				unsupported = append(unsupported, t)
-			}
-		}
-		if len(unsupported) > 0 {
-			return 420, "", []string{"Unsupported", strings.Join(unsupported, ", ")}
+		// This proxy implements no option that needs Proxy-Require
+		// (Kamailio's stock config neither): every tag is unsupported.
+		if len(tags) > 0 {
+			return 420, "", []string{"Unsupported", strings.Join(tags, ", ")}
 		}
 	}
 	return 0, "", nil
 }
 
 const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, SUBSCRIBE, NOTIFY, REFER, MESSAGE"
-
-func supported(tag string) bool {
-	for _, s := range supportedProxyRequire {
-		if strings.EqualFold(s, tag) {
-			return true
-		}
-	}
-	return false
-}
