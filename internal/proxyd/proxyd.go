@@ -350,7 +350,10 @@ func via(contact sip.URI, b location.Binding) transport.Target {
 }
 
 // badMessage answers a request that did not parse with 400 and the
-// parser's reason phrase naming the problem (an ACK gets nothing).
+// parser's reason phrase naming the problem (an ACK gets nothing). It
+// goes straight to the transport, statelessly: the transaction layer
+// cannot match what did not parse, and a retransmission is answered
+// again the same way.
 func (s *Server) badMessage(msg sip.Message, err error, src transport.Source) {
 	req, ok := msg.(*sip.Request)
 	if !ok || req.Method() == sip.ACK {
