@@ -1,5 +1,7 @@
 package sip
 
+import "strings"
+
 // HeaderKind identifies the headers the stack understands. Unknown
 // headers are KindOther and are kept byte-exact.
 type HeaderKind uint8
@@ -288,4 +290,79 @@ func unfold(v string) string {
 		b = append(b, ' ')
 	}
 	return string(b)
+}
+
+// knownName recognises, at s[i], the header names nearly every message
+// carries, spelled as RFC 3261 spells them and followed at once by the
+// colon, and returns the kind and the end of the name; (KindOther, i)
+// otherwise, and the caller scans the name as a token. Comparing with
+// constant strings compiles to a few word loads, where the token scan
+// and the name switch cost a lookup and a branch per byte and then a
+// second pass.
+func knownName(s string, i int) (HeaderKind, int) {
+	t := s[i:]
+	if len(t) > 1 && t[1] == ':' {
+		if k := compactKinds[t[0]]; k != KindOther {
+			return k, i + 1
+		}
+		return KindOther, i
+	}
+	switch t[0] {
+	case 'V':
+		if strings.HasPrefix(t, "Via:") {
+			return KindVia, i + 3
+		}
+	case 'T':
+		if strings.HasPrefix(t, "To:") {
+			return KindTo, i + 2
+		}
+	case 'F':
+		if strings.HasPrefix(t, "From:") {
+			return KindFrom, i + 4
+		}
+	case 'C':
+		switch {
+		case strings.HasPrefix(t, "Call-ID:"):
+			return KindCallID, i + 7
+		case strings.HasPrefix(t, "CSeq:"):
+			return KindCSeq, i + 4
+		case strings.HasPrefix(t, "Contact:"):
+			return KindContact, i + 7
+		case strings.HasPrefix(t, "Content-Length:"):
+			return KindContentLength, i + 14
+		case strings.HasPrefix(t, "Content-Type:"):
+			return KindContentType, i + 12
+		}
+	case 'M':
+		if strings.HasPrefix(t, "Max-Forwards:") {
+			return KindMaxForwards, i + 12
+		}
+	case 'R':
+		switch {
+		case strings.HasPrefix(t, "Route:"):
+			return KindRoute, i + 5
+		case strings.HasPrefix(t, "Record-Route:"):
+			return KindRecordRoute, i + 12
+		}
+	case 'A':
+		if strings.HasPrefix(t, "Allow:") {
+			return KindAllow, i + 5
+		}
+	case 'S':
+		switch {
+		case strings.HasPrefix(t, "Supported:"):
+			return KindSupported, i + 9
+		case strings.HasPrefix(t, "Server:"):
+			return KindServer, i + 6
+		}
+	case 'U':
+		if strings.HasPrefix(t, "User-Agent:") {
+			return KindUserAgent, i + 10
+		}
+	case 'E':
+		if strings.HasPrefix(t, "Expires:") {
+			return KindExpires, i + 7
+		}
+	}
+	return KindOther, i
 }

@@ -256,20 +256,24 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 		// token scan finds the colon sooner than a library search would,
 		// and checks the name on the way.
 		start := i
-		n := scanToken(s, i)
+		kind, n := knownName(s, i)
 		c := n
-		for c < len(s) && (s[c] == ' ' || s[c] == '\t') {
-			c++
-		}
-		if n == start || c >= len(s) || s[c] != ':' {
-			return nil, i, perr(ErrBadHeader, "", "malformed header line")
-		}
-		kind := canonicalKind(s[start:n])
-		if kind == KindOther {
-			if n-start > maxNameLen {
-				return nil, i, perr(ErrBadHeader, "", "header name too long")
+		if n == start {
+			n = scanToken(s, i)
+			c = n
+			for c < len(s) && (s[c] == ' ' || s[c] == '\t') {
+				c++
 			}
-			kind = foldedKind(s[start:n])
+			if n == start || c >= len(s) || s[c] != ':' {
+				return nil, i, perr(ErrBadHeader, "", "malformed header line")
+			}
+			kind = canonicalKind(s[start:n])
+			if kind == KindOther {
+				if n-start > maxNameLen {
+					return nil, i, perr(ErrBadHeader, "", "header name too long")
+				}
+				kind = foldedKind(s[start:n])
+			}
 		}
 		// The header ends at the first line end not followed by
 		// whitespace (RFC 3261 §7.3.1 folding).

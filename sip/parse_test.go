@@ -291,6 +291,36 @@ func TestLookupKindSpellings(t *testing.T) {
 	}
 }
 
+// TestKnownNameAgreesWithLookupKind: the split's fast path for common
+// names finds the same kind and name end as the token scan and
+// LookupKind would, and leaves everything else to them.
+func TestKnownNameAgreesWithLookupKind(t *testing.T) {
+	var names []string
+	for k := HeaderKind(1); k < kindCount; k++ {
+		n := canonicalNames[k]
+		names = append(names, n, strings.ToLower(n), n[:len(n)-1], n+"x", n+"-1")
+	}
+	for c := 0; c < 256; c++ {
+		names = append(names, string(rune(c)))
+	}
+	for _, n := range names {
+		for _, sep := range []string{":", " :", "\t:", ": ", ";", ""} {
+			line := n + sep + "v"
+			k, end := knownName(line, 0)
+			if end == 0 {
+				if k != KindOther {
+					t.Errorf("knownName(%q) = %v with no name", line, k)
+				}
+				continue
+			}
+			tok := scanToken(line, 0)
+			if sep != ":" && sep != ": " || end != tok || end != len(n) || k != LookupKind(n) || k == KindOther {
+				t.Errorf("knownName(%q) = %v, %d; token ends at %d, LookupKind %v", line, k, end, tok, LookupKind(n))
+			}
+		}
+	}
+}
+
 // TestParseHeaderNameTooLong: names are bounded (the header table keeps
 // their length in a byte), and a longer one is a clear 400.
 func TestParseHeaderNameTooLong(t *testing.T) {
