@@ -296,9 +296,10 @@ func unfold(v string) string {
 // carries, spelled as RFC 3261 spells them and followed at once by the
 // colon, and returns the kind and the end of the name; (KindOther, i)
 // otherwise, and the caller scans the name as a token. Comparing with
-// constant strings compiles to a few word loads, where the token scan
-// and the name switch cost a lookup and a branch per byte and then a
-// second pass.
+// constant strings compiles to a few word loads (names over eight bytes
+// are compared in two parts, or the compiler calls memequal), where the
+// token scan and the name switch cost a lookup and a branch per byte and
+// then a second pass.
 func knownName(s string, i int) (HeaderKind, int) {
 	t := s[i:]
 	if len(t) > 1 && t[1] == ':' {
@@ -328,20 +329,20 @@ func knownName(s string, i int) (HeaderKind, int) {
 			return KindCSeq, i + 4
 		case strings.HasPrefix(t, "Contact:"):
 			return KindContact, i + 7
-		case strings.HasPrefix(t, "Content-Length:"):
+		case len(t) >= 15 && t[:8] == "Content-" && t[8:15] == "Length:":
 			return KindContentLength, i + 14
-		case strings.HasPrefix(t, "Content-Type:"):
+		case len(t) >= 13 && t[:8] == "Content-" && t[8:13] == "Type:":
 			return KindContentType, i + 12
 		}
 	case 'M':
-		if strings.HasPrefix(t, "Max-Forwards:") {
+		if len(t) >= 13 && t[:8] == "Max-Forw" && t[8:13] == "ards:" {
 			return KindMaxForwards, i + 12
 		}
 	case 'R':
 		switch {
 		case strings.HasPrefix(t, "Route:"):
 			return KindRoute, i + 5
-		case strings.HasPrefix(t, "Record-Route:"):
+		case len(t) >= 13 && t[:8] == "Record-R" && t[8:13] == "oute:":
 			return KindRecordRoute, i + 12
 		}
 	case 'A':
@@ -350,13 +351,13 @@ func knownName(s string, i int) (HeaderKind, int) {
 		}
 	case 'S':
 		switch {
-		case strings.HasPrefix(t, "Supported:"):
+		case len(t) >= 10 && t[:8] == "Supporte" && t[8:10] == "d:":
 			return KindSupported, i + 9
 		case strings.HasPrefix(t, "Server:"):
 			return KindServer, i + 6
 		}
 	case 'U':
-		if strings.HasPrefix(t, "User-Agent:") {
+		if len(t) >= 11 && t[:8] == "User-Age" && t[8:11] == "nt:" {
 			return KindUserAgent, i + 10
 		}
 	case 'E':
