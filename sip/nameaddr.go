@@ -203,9 +203,20 @@ func scanNameAddr(p *nameAddrPos, s string, i int, list bool) (next int, problem
 		p.uri, p.uriEnd = i, j
 		i = j
 	}
-	end, ts, te, prob := scanParamsFind(s, i, "tag")
+	// The tag of a From or To, first and written plainly, is taken
+	// without the general parameter scan, which then checks the rest.
+	ts, te, rest, want := 0, 0, i, "tag"
+	if len(s)-i > 5 && s[i:i+5] == ";tag=" {
+		if e := scanWhile(s, i+5, &charClass, cParamValue); e > i+5 {
+			ts, te, rest, want = i+5, e, e, ""
+		}
+	}
+	end, fs, fe, prob := scanParamsFind(s, rest, want)
 	if prob != "" {
 		return end, prob
+	}
+	if want != "" {
+		ts, te = fs, fe
 	}
 	if end < len(s) && !list {
 		return end, "more than one value"

@@ -158,9 +158,20 @@ func scanVia(p *viaPos, s string, i int) (next int, problem string) {
 		p.port = int(port)
 		i = k
 	}
-	end, bs, be, prob := scanParamsFind(s, i, "branch")
+	// Nearly every Via carries its branch first, written plainly: take
+	// it without the general parameter scan, which then checks the rest.
+	bs, be, rest, want := 0, 0, i, "branch"
+	if len(s)-i > 8 && s[i:i+8] == ";branch=" {
+		if e := scanWhile(s, i+8, &charClass, cParamValue); e > i+8 {
+			bs, be, rest, want = i+8, e, e, ""
+		}
+	}
+	end, fs, fe, prob := scanParamsFind(s, rest, want)
 	if prob != "" {
 		return end, prob
+	}
+	if want != "" {
+		bs, be = fs, fe
 	}
 	// The params span without surrounding whitespace.
 	ps, pe := skipWS(s, i), end
