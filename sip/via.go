@@ -132,9 +132,17 @@ func scanVia(p *viaPos, s string, i int) (next int, problem string) {
 		}
 		i = skipWS(s, i+1)
 	}
-	j := scanToken(s, i)
-	if j == i {
-		return i, "missing transport"
+	var j int
+	switch {
+	// The transports of nearly every Via, compared as words.
+	case len(s)-i > 4 && (s[i:i+4] == "UDP " || s[i:i+4] == "TCP " || s[i:i+4] == "TLS " || s[i:i+4] == "WSS "):
+		j = i + 3
+	case len(s)-i > 3 && s[i:i+3] == "WS ":
+		j = i + 2
+	default:
+		if j = scanToken(s, i); j == i {
+			return i, "missing transport"
+		}
 	}
 	p.transport, p.transportEnd = i, j
 	if i = skipWS(s, j); i == j {
