@@ -42,17 +42,14 @@ func TestFirstParamFastPath(t *testing.T) {
 	}
 }
 
-// TestWordFastPaths: the request line's method and the Via's transport,
-// compared as words for the common ones, end where a token scan ends.
+// TestWordFastPaths: the Via's transport, compared as a word for the
+// common ones, ends where a token scan ends.
 func TestWordFastPaths(t *testing.T) {
 	words := []string{"INVITE", "INFO", "ACK", "BYE", "CANCEL", "REGISTER", "REFER", "OPTIONS", "NOTIFY", "SUBSCRIBE", "MESSAGE", "PRACK", "PUBLISH", "UPDATE",
 		"UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "udp", "INVITEX", "INVIT", "REGISTERS", "SUBSCRIBER", "W", "", "X-1"}
 	for _, w := range words {
 		for _, after := range []string{" sip:a@h SIP/2.0", "  h", "\th", "", " ", "x sip:a@h SIP/2.0", "/h"} {
 			line := w + after
-			if got, want := methodEnd(line), scanToken(line, 0); got != want {
-				t.Errorf("methodEnd(%q) = %d, token ends at %d", line, got, want)
-			}
 			via := "SIP/2.0/" + line
 			var v viaPos
 			_, prob := scanVia(&v, via, 0)

@@ -111,7 +111,7 @@ func parse(data []byte, l Limits, stream bool) (Message, error) {
 
 func (r *Request) parseRequestLine(line string) error {
 	// The common shape, "METHOD sip:simple-uri SIP/2.0", in one pass.
-	if sp1 := methodEnd(line); sp1 > 0 && sp1 < len(line) && line[sp1] == ' ' {
+	if sp1 := scanToken(line, 0); sp1 > 0 && sp1 < len(line) && line[sp1] == ' ' {
 		var p sipURIPos
 		if end, ok := scanSIPURI(&p, line[sp1+1:]); ok && line[sp1+1+end:] == " SIP/2.0" {
 			r.method, r.uri = span{0, uint32(sp1)}, span{uint32(sp1 + 1), uint32(end)}
@@ -168,72 +168,6 @@ func (r *Request) parseRequestLine(line string) error {
 	}
 	r.uri = span{uint32(sp1 + 1), uint32(len(uri))}
 	return nil
-}
-
-// methodEnd returns the end of the method at the start of a request
-// line: the common methods are compared with constant strings, which
-// compiles to a word load or two, and anything else is scanned as a
-// token.
-func methodEnd(line string) int {
-	if len(line) < 8 {
-		return scanToken(line, 0)
-	}
-	switch line[0] {
-	case 'I':
-		switch {
-		case line[:7] == "INVITE ":
-			return 6
-		case line[:5] == "INFO ":
-			return 4
-		}
-	case 'A':
-		if line[:4] == "ACK " {
-			return 3
-		}
-	case 'B':
-		if line[:4] == "BYE " {
-			return 3
-		}
-	case 'C':
-		if line[:7] == "CANCEL " {
-			return 6
-		}
-	case 'R':
-		switch {
-		case line[:8] == "REGISTER" && len(line) > 8 && line[8] == ' ':
-			return 8
-		case line[:6] == "REFER ":
-			return 5
-		}
-	case 'O':
-		if line[:8] == "OPTIONS " {
-			return 7
-		}
-	case 'N':
-		if line[:7] == "NOTIFY " {
-			return 6
-		}
-	case 'S':
-		if line[:8] == "SUBSCRIB" && len(line) > 10 && line[8:10] == "E " {
-			return 9
-		}
-	case 'M':
-		if line[:8] == "MESSAGE " {
-			return 7
-		}
-	case 'P':
-		switch {
-		case line[:6] == "PRACK ":
-			return 5
-		case line[:8] == "PUBLISH ":
-			return 7
-		}
-	case 'U':
-		if line[:7] == "UPDATE " {
-			return 6
-		}
-	}
-	return scanToken(line, 0)
 }
 
 func (r *Response) parseStatusLine(line string) error {
