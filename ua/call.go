@@ -471,6 +471,20 @@ func (c *Call) peerBye(d *dialog.Dialog, bye *sip.Request) {
 
 func (c *Call) acked(*dialog.Dialog, *sip.Request) {}
 
+func (c *Call) ackTimeout(d *dialog.Dialog) {
+	c.mu.Lock()
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		return
+	}
+	c.u.sendInDialog(d.NewRequest(sip.BYE, ""), c.transportTarget().Transport, nil)
+	c.mu.Lock()
+	c.box.add(c.endAll(Event{Kind: Terminated, Cause: CauseTimeout})...)
+	c.mu.Unlock()
+	c.flush()
+}
+
 // endAll ends every dialog of the call with ev (one event per dialog,
 // each with its own ID) and forgets the call; the lock is held.
 func (c *Call) endAll(ev Event) []Event {

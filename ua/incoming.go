@@ -183,6 +183,17 @@ func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
 	}
 }
 
+func (ic *IncomingCall) ackTimeout(*dialog.Dialog) {
+	ic.mu.Lock()
+	ended := ic.ended
+	ic.mu.Unlock()
+	if ended {
+		return
+	}
+	ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
+	ic.end(Event{Kind: Terminated, Cause: CauseTimeout})
+}
+
 func (ic *IncomingCall) end(ev Event) {
 	ic.mu.Lock()
 	if ic.ended {
@@ -280,6 +291,10 @@ func (u *UA) inDialog(tx *transaction.ServerTx, req *sip.Request) {
 			resp.SetBody(ic.body, ic.ctype)
 			ic.mu.Unlock()
 		}
+		if req.Method() == sip.INVITE {
+			u.answerReinvite(tx, d, req.CSeq().Seq, resp, s)
+			return
+		}
 		tx.Respond(resp)
 	default:
 		tx.Respond(sip.NewResponse(req, 200, ""))
@@ -327,6 +342,9 @@ func (h *uasHandler) HandleAck(ack *sip.Request, _ transport.Source) {
 	u := (*UA)(h)
 	d, ok := u.dialogs.Get(dialog.ID{CallID: ack.CallID(), LocalTag: ack.ToTag(), RemoteTag: ack.FromTag()})
 	if !ok {
+		return
+	}
+	if u.ackedReinvite(d, ack) {
 		return
 	}
 	u.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sipkit/sipkit/auth"
 	"github.com/sipkit/sipkit/dialog"
@@ -64,6 +65,7 @@ type UA struct {
 	calls    map[string]*Call           // outgoing calls by Call-ID
 	sessions map[*dialog.Dialog]session // who owns each dialog
 	incoming map[*transaction.ServerTx]*IncomingCall
+	acks     map[ackKey]*time.Timer // re-INVITE 2xx retransmissions awaiting ACK
 }
 
 // session is a call that owns dialogs: an outgoing Call or an
@@ -71,6 +73,9 @@ type UA struct {
 type session interface {
 	peerBye(d *dialog.Dialog, bye *sip.Request)
 	acked(d *dialog.Dialog, ack *sip.Request)
+	// ackTimeout ends the session with BYE when the ACK of a 2xx to a
+	// re-INVITE in dialog d never came (RFC 3261 §13.3.1.4).
+	ackTimeout(d *dialog.Dialog)
 }
 
 var (
@@ -96,6 +101,7 @@ func New(cfg Config) (*UA, error) {
 		calls:    make(map[string]*Call),
 		sessions: make(map[*dialog.Dialog]session),
 		incoming: make(map[*transaction.ServerTx]*IncomingCall),
+		acks:     make(map[ackKey]*time.Timer),
 	}
 	tx, err := transaction.New(transaction.Config{Sender: cfg.Sender, Timers: cfg.Timers, Handler: (*uasHandler)(u)})
 	if err != nil {

@@ -360,3 +360,150 @@ func TestReinviteRefreshesTarget(t *testing.T) {
 		}
 	})
 }
+
+// reinvite sends a re-INVITE (CSeq 2) in the call inv set up, whose 200
+// carried tag, and returns when it was sent.
+func (e *uasEnv) reinvite(t *testing.T, inv *sip.Request, tag string) time.Duration {
+	re := siptest.Request(t, sip.INVITE, "sip:bob@"+uasAddr, "Via: SIP/2.0/UDP "+uacAddr+";branch=z9hG4bKre"+fmt.Sprint(time.Now().UnixNano()),
+		"Call-ID: "+inv.CallID(), "From: "+first(inv.Get("From")), "To: <sip:bob@"+uasAddr+">;tag="+tag, "CSeq: 2 INVITE")
+	at := time.Since(e.start)
+	e.peer.SendRequest(context.Background(), re, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+	synctest.Wait()
+	return at
+}
+
+// ack sends the ACK for the 2xx to the INVITE with CSeq seq.
+func (e *uasEnv) ack(t *testing.T, inv *sip.Request, tag string, seq int) {
+	ack := siptest.Request(t, sip.ACK, "sip:bob@"+uasAddr, "Call-ID: "+inv.CallID(), "From: "+first(inv.Get("From")),
+		"To: <sip:bob@"+uasAddr+">;tag="+tag, fmt.Sprintf("CSeq: %d ACK", seq))
+	e.peer.SendRequest(context.Background(), ack, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+	synctest.Wait()
+}
+
+// okTimes returns when the UA sent 200s to the request with CSeq seq,
+// from since.
+func (e *uasEnv) okTimes(seq uint32, since time.Duration) []time.Duration {
+	var at []time.Duration
+	for _, ev := range e.n.Sent(func(ev siptest.Event) bool {
+		r, ok := ev.Msg.(*sip.Response)
+		return ok && r.StatusCode() == 200 && r.CSeq().Seq == seq && ev.From == netip.MustParseAddrPort(uasAddr)
+	}) {
+		at = append(at, ev.At.Sub(e.start)-since)
+	}
+	return at
+}
+
+func millis(ms ...int) []time.Duration {
+	d := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		d[i] = time.Duration(m) * time.Millisecond
+	}
+	return d
+}
+
+// RFC 3261 §14.2, §13.3.1.4: the 2xx to a re-INVITE is retransmitted by
+// the UA, T1 doubling to T2, until its ACK; the call stays up.
+func TestReinviteAnswerRetransmitsUntilACK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(ic *IncomingCall) { ic.Answer([]byte("v=0\r\n"), "application/sdp") })
+		inv := e.invite(t)
+		_, tags := e.responses(200)
+		e.ack(t, inv, tags[0], 1)
+		at := e.reinvite(t, inv, tags[0])
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got, want := e.okTimes(2, at), millis(0, 500, 1500); !slices.Equal(got, want) {
+			t.Errorf("200 to the re-INVITE sent at %v, want %v", got, want)
+		}
+		e.ack(t, inv, tags[0], 2)
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		if got := e.okTimes(2, at); len(got) != 3 {
+			t.Errorf("200 to the re-INVITE retransmitted after its ACK: %v", got)
+		}
+		if byes := e.n.Sent(siptest.IsRequest(sip.BYE)); len(byes) != 0 {
+			t.Errorf("%d BYE sent after an ACKed re-INVITE", len(byes))
+		}
+		if got := e.rec.kinds(); !slices.Equal(got, []string{"incoming", "confirmed"}) {
+			t.Errorf("events %v", got)
+		}
+		e.u.mu.Lock()
+		defer e.u.mu.Unlock()
+		if len(e.u.acks) != 0 {
+			t.Errorf("%d 2xx still awaiting ACK", len(e.u.acks))
+		}
+	})
+}
+
+// §13.3.1.4: with no ACK for the re-INVITE's 2xx after 64·T1 the UA
+// ends the call with BYE.
+func TestReinviteAnswerWithoutACKSendsBYE(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(ic *IncomingCall) { ic.Answer(nil, "") })
+		inv := e.invite(t)
+		_, tags := e.responses(200)
+		e.ack(t, inv, tags[0], 1)
+		at := e.reinvite(t, inv, tags[0])
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		if got, want := e.okTimes(2, at), millis(0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500); !slices.Equal(got, want) {
+			t.Errorf("200 to the re-INVITE sent at %v, want %v", got, want)
+		}
+		var byeAt []time.Duration
+		branches := map[string]bool{}
+		for _, ev := range e.n.Sent(siptest.IsRequest(sip.BYE)) {
+			byeAt = append(byeAt, ev.At.Sub(e.start)-at)
+			v, _ := ev.Msg.TopVia()
+			branches[v.Branch] = true
+		}
+		// The BYE's own retransmissions follow: the raw peer never answers.
+		if len(byeAt) == 0 || byeAt[0] != 32*time.Second || len(branches) != 1 {
+			t.Errorf("BYE sent at %v in %d transactions, want one from 32s", byeAt, len(branches))
+		}
+		if ev := e.rec.last(); ev.Kind != Terminated || ev.Cause != CauseTimeout {
+			t.Errorf("last event %v %v, want terminated by timeout", ev.Kind, ev.Cause)
+		}
+	})
+}
+
+// §14.2, §13.3.1.4 for the caller: a re-INVITE from the callee is
+// answered, the 200 retransmitted, and the call ended with BYE in that
+// dialog when no ACK comes.
+func TestReinviteFromCalleeWithoutACKSendsBYE(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAC(t)
+		c := e.call(t, CallOptions{})
+		inv := e.peer.requests(sip.INVITE)[0]
+		e.peer.respond(t, inv, 200, tagged+"x", "Contact: <sip:bob@"+uasAddr+">")
+		req := inv.msg.(*sip.Request)
+		from, _ := req.Get("From")
+		re := siptest.Request(t, sip.INVITE, "sip:alice@"+uacAddr, "Via: SIP/2.0/UDP "+uasAddr+";branch=z9hG4bKcallee",
+			"Call-ID: "+req.CallID(), "From: <sip:bob@"+uasAddr+">;tag=x", "To: "+from, "CSeq: 7 INVITE", "Contact: <sip:bob@"+uasAddr+">")
+		start := time.Now()
+		e.peer.SendRequest(context.Background(), re, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uacAddr)})
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		var okAt, byeAt []time.Duration
+		for _, ev := range e.n.Sent(func(ev siptest.Event) bool { return ev.From == netip.MustParseAddrPort(uacAddr) }) {
+			switch m := ev.Msg.(type) {
+			case *sip.Response:
+				if m.StatusCode() == 200 && m.CSeq().Seq == 7 {
+					okAt = append(okAt, ev.At.Sub(start))
+				}
+			case *sip.Request:
+				if m.Method() == sip.BYE && m.ToTag() == "x" {
+					byeAt = append(byeAt, ev.At.Sub(start))
+				}
+			}
+		}
+		if want := millis(0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500); !slices.Equal(okAt, want) {
+			t.Errorf("200 to the callee's re-INVITE sent at %v, want %v", okAt, want)
+		}
+		if len(byeAt) == 0 || byeAt[0] != 32*time.Second {
+			t.Errorf("BYE sent at %v, want from 32s", byeAt)
+		}
+		if ev := e.rec.last(); ev.Kind != Terminated || ev.Cause != CauseTimeout || ev.Call != c {
+			t.Errorf("last event %v %v, want the call terminated by timeout", ev.Kind, ev.Cause)
+		}
+	})
+}
