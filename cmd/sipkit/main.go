@@ -123,7 +123,9 @@ SIGINT or SIGTERM stops it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&listen, "listen", nil, "TRANSPORT:HOST:PORT to serve (udp, tcp, ws); repeatable (default udp and tcp on 127.0.0.1:5060)")
+	f.StringArrayVar(&listen, "listen", nil, "TRANSPORT:HOST:PORT to serve (udp, tcp, tls, ws, wss); repeatable (default udp and tcp on 127.0.0.1:5060)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) presented by tls and wss listeners")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.StringArrayVar(&cfg.Domains, "domain", nil, "a domain this proxy serves (its users are looked up in the location store); repeatable")
 	f.StringArrayVar(&trusted, "trusted", nil, "CIDR whose CANCEL Reason header is passed downstream; repeatable (default: none)")
 	f.StringVar(&cfg.CancelReason, "cancel-reason", "", "Reason for downstream CANCELs when the caller is not trusted (default: none)")

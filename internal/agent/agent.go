@@ -34,12 +34,14 @@ func ParseListen(s string) (Listen, error) {
 		return Listen{}, fmt.Errorf("listen %q: %w", s, err)
 	}
 	switch t := strings.ToUpper(tr); t {
-	case transport.UDP, transport.TCP, transport.WS:
+	case transport.UDP, transport.TCP, transport.TLS, transport.WS, transport.WSS:
 		return Listen{Transport: t, Addr: ap}, nil
 	}
-	// TLS and WSS need certificate flags, which the tools do not have yet.
-	return Listen{}, fmt.Errorf("listen %q: transport must be udp, tcp or ws here", s)
+	return Listen{}, fmt.Errorf("listen %q: transport must be udp, tcp, tls, ws or wss", s)
 }
+
+// Secure reports whether the listener needs a certificate (TLS, WSS).
+func (l Listen) Secure() bool { return l.Transport == transport.TLS || l.Transport == transport.WSS }
 
 // stack is a transport with a UA on it.
 type stack struct {
@@ -53,6 +55,10 @@ type stack struct {
 // newStack listens on l and starts a UA whose Contact is user@ that
 // address; events go to the printer, then to onEvent.
 func newStack(l Listen, user string, creds *auth.Client, p *printer, onEvent func(ua.Event), onIncoming func(*stack, *ua.IncomingCall)) (*stack, error) {
+	if l.Secure() {
+		// The user agents have no certificate flags (sipkit proxy has).
+		return nil, fmt.Errorf("listen %s: call and answer listen on udp, tcp or ws only", strings.ToLower(l.Transport))
+	}
 	s := &stack{printer: p, tr: l.Transport}
 	var u *ua.UA
 	var ready sync.WaitGroup

@@ -5,6 +5,7 @@ package proxyd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,11 @@ var ParseListen = agent.ParseListen
 type Config struct {
 	// Listen: zero means UDP and TCP on 127.0.0.1:5060.
 	Listen []Listen
+	// TLSCert and TLSKey are the PEM files of the certificate a TLS or
+	// WSS listener presents; required when there is one. Outbound TLS
+	// verifies servers against the system roots; registered phones are
+	// reached over the connection they registered on.
+	TLSCert, TLSKey string
 	// Domains the proxy serves besides its listen addresses.
 	Domains []string
 	// Trusted networks, whose CANCEL Reason goes downstream.
@@ -107,9 +113,26 @@ func Start(cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("--location %q: want memory or redis://HOST:PORT/DB", cfg.Location)
 	}
+	var serverTLS *tls.Config
+	for _, l := range cfg.Listen {
+		if !l.Secure() || serverTLS != nil {
+			continue
+		}
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			s.closeLoc()
+			return nil, fmt.Errorf("listen %s:%s needs --tls-cert and --tls-key", strings.ToLower(l.Transport), l.Addr)
+		}
+		c, err := transport.LoadCertificate(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			s.closeLoc()
+			return nil, err
+		}
+		serverTLS = c
+	}
 	var p *proxy.Proxy
 	ready := make(chan struct{})
 	tl, err := transport.New(transport.Config{
+		TLS:    serverTLS,
 		Logger: log,
 		Handler: transport.HandlerFunc(func(m sip.Message, src transport.Source) {
 			<-ready
