@@ -26,15 +26,31 @@ func (b *branch) start() {
 	rc.p.soon(b.target, hop, func() { b.send(r, hop) })
 }
 
-// soon runs f at once when the next hop needs no DNS (a fixed next hop,
-// or a numeric host), else on a goroutine of its own, so the reader that
-// is running the proxy never waits for the network (DESIGN.md).
+// soon runs f at once when sending toward the next hop cannot wait on
+// the network, else on a goroutine of its own, so the reader that is
+// running the proxy never does (DESIGN.md): a host name needs DNS, and a
+// TCP, TLS or WebSocket target with no connection open needs one opened,
+// which a silent peer stretches to the dial timeout (Kamailio's
+// tcp_async does this for the same reason).
 func (p *Proxy) soon(t Target, hop sip.URI, f func()) {
-	if _, numeric := transport.HostAddr(hop.Host); numeric || t.Next.Addr.IsValid() {
+	next, ok := t.Next, t.Next.Addr.IsValid()
+	if !ok {
+		next, ok = transport.NumericTarget(hop)
+	}
+	if ok && !p.wouldDial(next) {
 		f()
 		return
 	}
 	go f()
+}
+
+// wouldDial reports whether sending to t opens a connection first. A
+// Sender that cannot tell is assumed to, for streams.
+func (p *Proxy) wouldDial(t transport.Target) bool {
+	if d, ok := p.cfg.Sender.(interface{ WouldDial(transport.Target) bool }); ok {
+		return d.WouldDial(t)
+	}
+	return t.Transport != transport.UDP
 }
 
 // send resolves the next hop and sends the branch's request there.

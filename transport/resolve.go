@@ -114,18 +114,10 @@ func (r *Resolver) Resolve(ctx context.Context, u sip.URI) ([]Target, error) {
 	if err := checkPort(u.Port); err != nil {
 		return nil, err
 	}
-	// §4: the maddr parameter, when present, is the TARGET.
-	host := u.Host
-	if maddr, ok := u.Params.Get("maddr"); ok && maddr != "" {
-		host = maddr
+	if t, ok := numericTarget(u, transport, secure); ok {
+		return []Target{t}, nil
 	}
-	if ip, ok := HostAddr(host); ok {
-		// §4.1: a numeric host without a transport parameter means UDP
-		// for sip and TLS for sips; no DNS is consulted.
-		t := cmp.Or(transport, schemeTransport(secure))
-		return []Target{{Transport: t, Addr: netip.AddrPortFrom(ip, targetPort(u.Port, t))}}, nil
-	}
-	domain, err := domainName(host)
+	domain, err := domainName(targetHost(u))
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +132,41 @@ func (r *Resolver) Resolve(ctx context.Context, u sip.URI) ([]Target, error) {
 		s.addDiscovered(ctx, domain, secure)
 	}
 	return s.result(ctx)
+}
+
+// targetHost is the host Resolve looks up: the maddr parameter, when
+// present, is the TARGET (§4).
+func targetHost(u sip.URI) string {
+	if maddr, ok := u.Params.Get("maddr"); ok && maddr != "" {
+		return maddr
+	}
+	return u.Host
+}
+
+// numericTarget is the one target of a URI whose target host is an IP
+// address (§4.1): without a transport parameter, UDP for sip and TLS for
+// sips; no DNS is consulted.
+func numericTarget(u sip.URI, transport string, secure bool) (Target, bool) {
+	ip, ok := HostAddr(targetHost(u))
+	if !ok {
+		return Target{}, false
+	}
+	t := cmp.Or(transport, schemeTransport(secure))
+	return Target{Transport: t, Addr: netip.AddrPortFrom(ip, targetPort(u.Port, t))}, true
+}
+
+// NumericTarget returns where Resolve sends u when its target host is an
+// IP address, without a resolver: ok is false when the host is a name
+// (or the URI is not one Resolve takes).
+func NumericTarget(u sip.URI) (t Target, ok bool) {
+	if !u.IsSIP() || checkPort(u.Port) != nil {
+		return Target{}, false
+	}
+	transport, err := uriTransport(u.Transport(), u.IsSecure())
+	if err != nil {
+		return Target{}, false
+	}
+	return numericTarget(u, transport, u.IsSecure())
 }
 
 // ResolveOn is Resolve for a URI that names no transport, taking

@@ -958,3 +958,39 @@ func TestResolveOn(t *testing.T) {
 		}
 	}
 }
+
+// NumericTarget is Resolve for IP hosts, without a resolver (RFC 3263
+// §4.1: UDP for sip and TLS for sips unless a transport parameter says;
+// maddr is the target).
+func TestNumericTarget(t *testing.T) {
+	for _, tc := range []struct {
+		uri  string
+		want Target
+		ok   bool
+	}{
+		{"sip:bob@192.0.2.1", Target{Transport: UDP, Addr: netip.MustParseAddrPort("192.0.2.1:5060")}, true},
+		{"sips:bob@[2001:db8::1]", Target{Transport: TLS, Addr: netip.MustParseAddrPort("[2001:db8::1]:5061")}, true},
+		{"sip:127.0.0.1:5070;transport=tcp", Target{Transport: TCP, Addr: netip.MustParseAddrPort("127.0.0.1:5070")}, true},
+		{"sip:127.0.0.1;transport=ws", Target{Transport: WS, Addr: netip.MustParseAddrPort("127.0.0.1:80")}, true},
+		{"sip:example.test;maddr=127.0.0.2", Target{Transport: UDP, Addr: netip.MustParseAddrPort("127.0.0.2:5060")}, true},
+		{"sip:bob@example.test", Target{}, false},
+		{"sip:127.0.0.1;transport=bogus", Target{}, false},
+		{"tel:+15551234", Target{}, false},
+	} {
+		u, err := sip.ParseURI(tc.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := NumericTarget(u)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("NumericTarget(%s) = %v %v, want %v %v", tc.uri, got, ok, tc.want, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		ts, err := (&Resolver{}).Resolve(context.Background(), u)
+		if err != nil || len(ts) != 1 || ts[0] != got {
+			t.Errorf("Resolve(%s) = %v %v, NumericTarget %v", tc.uri, ts, err, got)
+		}
+	}
+}

@@ -320,6 +320,21 @@ func (l *Layer) removeConn(c *conn) {
 	l.count(c.key.transport).connsOpen.Add(-1)
 }
 
+// WouldDial reports whether sending a request to t would first open a
+// connection (a stream transport with none open to t), which takes up
+// to Config.DialTimeout when the peer is silent: a caller that must not
+// wait, such as a proxy on the goroutine reading a socket, sends from a
+// goroutine of its own then.
+func (l *Layer) WouldDial(t Target) bool {
+	if tr := canonical(t.Transport); tr == "" || tr == UDP {
+		return false
+	}
+	l.mu.Lock()
+	c := l.conns[connKey{canonical(t.Transport), unmap(t.Addr)}]
+	l.mu.Unlock()
+	return c == nil || c.closed.Load()
+}
+
 // connFor returns an open connection to t, dialling one if there is
 // none.
 func (l *Layer) connFor(ctx context.Context, t Target) (*conn, error) {

@@ -724,3 +724,23 @@ func TestCloseFlushesQueuedMessages(t *testing.T) {
 		})
 	}
 }
+
+// WouldDial tells whether a send opens a connection first: never for
+// UDP, for a stream until a connection to the target is open.
+func TestWouldDial(t *testing.T) {
+	_, addrs, _ := newLayer(t, Config{}, "TCP:127.0.0.1:0")
+	cli, _, _ := newLayer(t, Config{}, "UDP:127.0.0.1:0")
+	target := Target{Transport: TCP, Addr: addrs[TCP]}
+	if cli.WouldDial(Target{Transport: UDP, Addr: addrs[TCP]}) {
+		t.Error("WouldDial for UDP")
+	}
+	if !cli.WouldDial(target) {
+		t.Error("no WouldDial before any connection")
+	}
+	if _, err := cli.SendRequest(context.Background(), request(t, "OPTIONS", "127.0.0.1"), target); err != nil {
+		t.Fatal(err)
+	}
+	if cli.WouldDial(target) || cli.WouldDial(Target{Transport: "tcp", Addr: addrs[TCP]}) {
+		t.Error("WouldDial with the connection open")
+	}
+}

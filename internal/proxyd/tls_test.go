@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,68 @@ func TestSecureListenerNeedsCertificate(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("missing certificate files: no error")
+	}
+}
+
+// A phone registered with a TLS contact on a host that accepts the TCP
+// connection and then says nothing holds each INVITE to it for the dial
+// timeout. The goroutines reading the UDP socket must not wait for that
+// (DESIGN.md: run to completion, never on the network): with more such
+// INVITEs than readers, an OPTIONS sent after them is still answered at
+// once.
+func TestSilentStreamContactDoesNotStallReaders(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan []net.Conn, 1)
+	go func() {
+		var held []net.Conn // never read nor written: the TLS handshakes hang
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				accepted <- held
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	defer func() {
+		silent.Close()
+		for _, c := range <-accepted {
+			c.Close()
+		}
+	}()
+	s, p := startUDP(t, Config{})
+	proxyAddr := s.Listeners()[0].Addr
+	reg := p.request("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: silent-reg\r\nCSeq: 1 REGISTER\r\n"+
+		"Contact: <sip:bob@%s;transport=tls>\r\nContent-Length: 0\r\n\r\n", silent.Addr())
+	if resp := p.exchange(reg, "silentreg"); resp.StatusCode() != 200 {
+		t.Fatalf("REGISTER: %d", resp.StatusCode())
+	}
+	me := p.c.LocalAddr()
+	for i := range 2*runtime.GOMAXPROCS(0) + 2 {
+		fmt.Fprintf(p.c, "INVITE sip:bob@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKsilent%d\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:alice@127.0.0.1>;tag=a%d\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: silent-%d\r\nCSeq: 1 INVITE\r\n"+
+			"Contact: <sip:alice@%s>\r\nContent-Length: 0\r\n\r\n", proxyAddr, me, i, i, i, me)
+	}
+	start := time.Now()
+	fmt.Fprintf(p.c, "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKsilentping\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:alice@127.0.0.1>;tag=p\r\nTo: <sip:%s>\r\nCall-ID: silent-ping\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", proxyAddr, me, proxyAddr)
+	buf := make([]byte, 4096)
+	p.c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		n, err := p.c.Read(buf)
+		if err != nil {
+			t.Fatalf("no answer to the OPTIONS after %v (%v): the readers waited on the TLS dials", time.Since(start).Round(time.Millisecond), err)
+		}
+		m, err := sip.Parse(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.CallID() == "silent-ping" {
+			return
+		}
 	}
 }
