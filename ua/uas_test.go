@@ -361,6 +361,16 @@ func TestReinviteRefreshesTarget(t *testing.T) {
 	})
 }
 
+// reinvitedCall answers a call, ACKed, and receives a re-INVITE in it;
+// it returns the INVITE, the call's To tag and when the re-INVITE went.
+func reinvitedCall(t *testing.T) (e *uasEnv, inv *sip.Request, tag string, at time.Duration) {
+	e = newUAS(t, func(ic *IncomingCall) { ic.Answer([]byte("v=0\r\n"), "application/sdp") })
+	inv = e.invite(t)
+	_, tags := e.responses(200)
+	e.ack(t, inv, tags[0], 1)
+	return e, inv, tags[0], e.reinvite(t, inv, tags[0])
+}
+
 // reinvite sends a re-INVITE (CSeq 2) in the call inv set up, whose 200
 // carried tag, and returns when it was sent.
 func (e *uasEnv) reinvite(t *testing.T, inv *sip.Request, tag string) time.Duration {
@@ -405,17 +415,13 @@ func millis(ms ...int) []time.Duration {
 // the UA, T1 doubling to T2, until its ACK; the call stays up.
 func TestReinviteAnswerRetransmitsUntilACK(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newUAS(t, func(ic *IncomingCall) { ic.Answer([]byte("v=0\r\n"), "application/sdp") })
-		inv := e.invite(t)
-		_, tags := e.responses(200)
-		e.ack(t, inv, tags[0], 1)
-		at := e.reinvite(t, inv, tags[0])
+		e, inv, tag, at := reinvitedCall(t)
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
 		if got, want := e.okTimes(2, at), millis(0, 500, 1500); !slices.Equal(got, want) {
 			t.Errorf("200 to the re-INVITE sent at %v, want %v", got, want)
 		}
-		e.ack(t, inv, tags[0], 2)
+		e.ack(t, inv, tag, 2)
 		time.Sleep(40 * time.Second)
 		synctest.Wait()
 		if got := e.okTimes(2, at); len(got) != 3 {
@@ -439,11 +445,7 @@ func TestReinviteAnswerRetransmitsUntilACK(t *testing.T) {
 // ends the call with BYE.
 func TestReinviteAnswerWithoutACKSendsBYE(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newUAS(t, func(ic *IncomingCall) { ic.Answer(nil, "") })
-		inv := e.invite(t)
-		_, tags := e.responses(200)
-		e.ack(t, inv, tags[0], 1)
-		at := e.reinvite(t, inv, tags[0])
+		e, _, _, at := reinvitedCall(t)
 		time.Sleep(40 * time.Second)
 		synctest.Wait()
 		if got, want := e.okTimes(2, at), millis(0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500); !slices.Equal(got, want) {
