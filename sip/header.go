@@ -292,7 +292,7 @@ func unfold(v string) string {
 	return string(b)
 }
 
-// knownName recognises, at s[i], the header names nearly every message
+// knownName recognises, at s[i] (which exists), the header names nearly every message
 // carries, spelled as RFC 3261 spells them and followed at once by the
 // colon, and returns the kind and the end of the name; (KindOther, i)
 // otherwise, and the caller scans the name as a token. Comparing with

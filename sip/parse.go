@@ -252,8 +252,9 @@ func splitHeaders(s string, i int, hdrs []hdr, l Limits, stream bool) ([]hdr, in
 				return hdrs, i + 2, nil
 			}
 		}
-		// Name: a token, optional whitespace, ':'. Names are short, so a
-		// token scan finds the colon sooner than a library search would,
+		// Name: a token, optional whitespace, ':'. The common names are
+		// recognised whole; any other is scanned as a token, which finds
+		// the colon sooner than a library search would (names are short)
 		// and checks the name on the way.
 		start := i
 		kind, n := knownName(s, i)
