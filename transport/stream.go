@@ -326,11 +326,12 @@ func (l *Layer) removeConn(c *conn) {
 // wait, such as a proxy on the goroutine reading a socket, sends from a
 // goroutine of its own then.
 func (l *Layer) WouldDial(t Target) bool {
-	if tr := canonical(t.Transport); tr == "" || tr == UDP {
+	tr := canonical(t.Transport)
+	if tr == "" || tr == UDP {
 		return false
 	}
 	l.mu.Lock()
-	c := l.conns[connKey{canonical(t.Transport), unmap(t.Addr)}]
+	c := l.conns[connKey{tr, unmap(t.Addr)}]
 	l.mu.Unlock()
 	return c == nil || c.closed.Load()
 }
