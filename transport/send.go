@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/sipkit/sipkit/sip"
 )
@@ -93,7 +94,9 @@ func (l *Layer) sendRequestUDP(req *sip.Request, t Target, mayTCP bool) error {
 // forwards), where RFC 3261 §18.2.2 and RFC 3581 §4 say: over the
 // connection the request came on while it is open; else, from the top
 // Via, to maddr, to received (and rport on UDP), or to the sent-by,
-// resolved per RFC 3263 §5.
+// resolved per RFC 3263 §5. A connection that must be opened for it is
+// opened on a goroutine of its own (see reconnectResponse): SendResponse
+// then returns nil, and a failure only shows in Stats and the log.
 func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source) error {
 	if c := src.conn; c != nil && !c.closed.Load() {
 		return l.writeConn(c, resp)
@@ -106,6 +109,9 @@ func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source
 	if !ok {
 		return fmt.Errorf("%w: cannot send a response to Via %q", ErrNoRoute, v.String())
 	}
+	if d.transport != UDP {
+		return l.reconnectResponse(ctx, resp, d, v)
+	}
 	addr := d.addr
 	if !addr.IsValid() {
 		ts, err := l.resolver().ResolveSentBy(ctx, d.transport, d.host, d.port)
@@ -114,29 +120,68 @@ func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source
 		}
 		addr = ts[0].Addr
 	}
-	if d.transport == UDP {
-		s := src.udp // RFC 3581 §4: from where the request arrived
-		if s == nil {
-			s = l.udpFor(addr.Addr())
-		} else if addr.Addr() == src.Remote.Addr().WithZone("") {
-			addr = netip.AddrPortFrom(src.Remote.Addr(), addr.Port()) // keep a link-local zone
-		}
-		if s == nil {
-			return fmt.Errorf("%w: no UDP socket for %v", ErrNoRoute, addr)
-		}
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		b := resp.AppendTo((*bp)[:0])
-		*bp = b
-		return l.writeUDP(s, b, addr)
+	s := src.udp // RFC 3581 §4: from where the request arrived
+	if s == nil {
+		s = l.udpFor(addr.Addr())
+	} else if addr.Addr() == src.Remote.Addr().WithZone("") {
+		addr = netip.AddrPortFrom(src.Remote.Addr(), addr.Port()) // keep a link-local zone
 	}
-	// §18.2.2: the connection is gone; open one to the same place.
-	c, err := l.connFor(ctx, Target{Transport: d.transport, Addr: addr, Host: d.host})
+	if s == nil {
+		return fmt.Errorf("%w: no UDP socket for %v", ErrNoRoute, addr)
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := resp.AppendTo((*bp)[:0])
+	*bp = b
+	return l.writeUDP(s, b, addr)
+}
+
+// reconnectResponse sends a response whose request's connection is gone
+// over a connection to the same place (§18.2.2), found by the sent-by
+// when it is a name (RFC 3263 §5). One already open is used at once.
+// Otherwise opening it takes up to DialTimeout against a silent peer
+// (and a name a DNS lookup), while the caller is usually the goroutine
+// reading a socket, such as a proxy forwarding a response upstream: the
+// response then goes from a goroutine of its own, as Kamailio's
+// tcp_async sends it, and a failure is counted and logged, not returned.
+func (l *Layer) reconnectResponse(ctx context.Context, resp *sip.Response, d responseDest, v sip.Via) error {
+	t := Target{Transport: d.transport, Addr: d.addr, Host: d.host}
+	if t.Addr.IsValid() && !l.WouldDial(t) {
+		c, err := l.connFor(ctx, t)
+		if err != nil {
+			l.count(t.Transport).sendErrors.Add(1)
+			return fmt.Errorf("transport: response to %v: %w", t.Addr, err)
+		}
+		return l.writeConn(c, resp)
+	}
+	b := resp.AppendTo(nil) // the caller keeps resp
+	go func() {
+		err := l.dialAndWrite(t, d, b)
+		if err != nil {
+			l.count(t.Transport).sendErrors.Add(1)
+			l.cfg.Logger.Debug("transport: response not sent", "to", v.SentBy(), "err", err)
+		}
+	}()
+	return nil
+}
+
+// dialAndWrite resolves the sent-by if need be, opens a connection and
+// writes b on it.
+func (l *Layer) dialAndWrite(t Target, d responseDest, b []byte) error {
+	if !t.Addr.IsValid() {
+		ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
+		ts, err := l.resolver().ResolveSentBy(ctx, d.transport, d.host, d.port)
+		cancel()
+		if err != nil {
+			return err
+		}
+		t.Addr = ts[0].Addr
+	}
+	c, err := l.connFor(l.ctx, t)
 	if err != nil {
-		l.count(d.transport).sendErrors.Add(1)
-		return fmt.Errorf("transport: response to %v: %w", addr, err)
+		return err
 	}
-	return l.writeConn(c, resp)
+	return l.writeBytes(c, b)
 }
 
 func (l *Layer) writeUDP(s *udpSocket, b []byte, to netip.AddrPort) error {
@@ -155,6 +200,11 @@ func (l *Layer) writeConn(c *conn, m sip.Message) error {
 	defer bufPool.Put(bp)
 	b := m.AppendTo((*bp)[:0])
 	*bp = b
+	return l.writeBytes(c, b)
+}
+
+// writeBytes writes a serialised message on c.
+func (l *Layer) writeBytes(c *conn, b []byte) error {
 	cnt := l.count(c.key.transport)
 	if err := c.write(b); err != nil {
 		cnt.sendErrors.Add(1)

@@ -744,3 +744,60 @@ func TestWouldDial(t *testing.T) {
 		t.Error("WouldDial with the connection open")
 	}
 }
+
+// §18.2.2: a response whose TLS connection is gone goes over a new one
+// to the Via's sent-by. When that host accepts and then says nothing,
+// the handshake lasts the dial timeout; SendResponse, whose caller is
+// usually a socket's reader, returns at once, and the failure shows in
+// the statistics.
+func TestReconnectForResponseDoesNotWait(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan []net.Conn, 1)
+	go func() {
+		var held []net.Conn // never read nor written: the handshake hangs
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				accepted <- held
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	defer func() {
+		silent.Close()
+		for _, c := range <-accepted {
+			c.Close()
+		}
+	}()
+	srvTLS, cliTLS := testCert(t)
+	srv, addrs, got := newLayer(t, Config{TLS: srvTLS, DialTimeout: time.Second}, "TLS:127.0.0.1:0")
+	nc, err := tls.Dial("tcp", addrs[TLS].String(), cliTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(nc, "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS %s;branch=z9hG4bKgone\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:alice@127.0.0.1>;tag=a\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: gone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", silent.Addr())
+	r := wait(t, got, "the request")
+	nc.Close()
+	for deadline := time.Now().Add(2 * time.Second); !r.src.conn.closed.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not see the connection close")
+		}
+	}
+	start := time.Now()
+	if err := srv.SendResponse(context.Background(), sip.NewResponse(r.msg.(*sip.Request), 200, ""), r.src); err != nil {
+		t.Fatalf("SendResponse: %v", err)
+	}
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("SendResponse waited %v for the new connection", d.Round(time.Millisecond))
+	}
+	for deadline := time.Now().Add(5 * time.Second); srv.Stats()[TLS].SendErrors == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the failed reconnection was not counted")
+		}
+	}
+}
