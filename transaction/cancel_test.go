@@ -252,3 +252,26 @@ func TestNewCancel(t *testing.T) {
 		t.Errorf("Reason %q, Content-Length %d", r, c.ContentLength())
 	}
 }
+
+// §9.2: the 200 to a CANCEL that comes before any tagged response (only
+// the automatic 100 went out) carries the To tag the TU said it will
+// put on its responses, the one its 487 then has.
+func TestCancelBeforeTaggedResponseGetsTUTag(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, transport.UDP)
+		inv := e.invite()
+		e.at(300 * time.Millisecond) // the 100 Trying has gone out
+		e.serverTx(0).SetToTag("uas7")
+		e.peer.send(t, cancelFor(t, inv), e.tr, uacAddr)
+		synctest.Wait()
+		var tags []string
+		for _, r := range e.peer.responses() {
+			if r.CSeq().Method == sip.CANCEL {
+				tags = append(tags, r.ToTag())
+			}
+		}
+		if len(tags) != 1 || tags[0] != "uas7" {
+			t.Errorf("200 to CANCEL has To tags %q, want the TU's uas7", tags)
+		}
+	})
+}

@@ -31,6 +31,17 @@ type ServerTx struct {
 	cancel    *sip.Request     // the CANCEL that matched, if any
 	cancelSrc transport.Source // where it came from
 	value     any              // the TU's, see SetValue
+	tuTag     string           // the To tag the TU gives its responses, see SetToTag
+}
+
+// SetToTag tells the transaction the To tag its user puts on its
+// responses (a UAS's dialog tag), so that the 200 the transaction sends
+// to a CANCEL carries it even before a tagged response went out: §9.2
+// asks for the same To tag on both, and the INVITE's 487 will have it.
+func (tx *ServerTx) SetToTag(tag string) {
+	tx.mu.Lock()
+	tx.tuTag = tag
+	tx.mu.Unlock()
 }
 
 // SetValue keeps v with the transaction for its user, such as a proxy's
@@ -171,10 +182,14 @@ func (l *Layer) receiveCancel(req *sip.Request, src transport.Source) {
 	}
 	tell := pending && target.delivered && target.cancel == req
 	// The 200 takes the To tag of the request's response, if one has
-	// gone out (§9.2); a CANCEL has none of its own.
+	// gone out, else the one its user will give it (§9.2); a CANCEL has
+	// none of its own.
 	tag := target.toTag
 	if tag == "" && target.last != nil {
 		tag = target.last.ToTag()
+	}
+	if tag == "" {
+		tag = target.tuTag
 	}
 	target.mu.Unlock()
 	ok := sip.NewResponse(req, 200, "")

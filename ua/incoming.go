@@ -242,6 +242,7 @@ func (h *uasHandler) HandleRequest(tx *transaction.ServerTx, req *sip.Request) {
 
 func (u *UA) newIncoming(tx *transaction.ServerTx, req *sip.Request) {
 	ic := &IncomingCall{u: u, tx: tx, invite: req, d: dialog.NewUAS(req, sip.NewTag())}
+	tx.SetToTag(ic.d.ID().LocalTag) // for the 200 to a CANCEL before we ring
 	u.addDialog(ic.d, ic)
 	u.mu.Lock()
 	u.incoming[tx] = ic

@@ -169,6 +169,33 @@ func TestIncomingCancelReason(t *testing.T) {
 	}
 }
 
+// §9.2: a CANCEL before the callee rang (only the 100 went out) gets a
+// 200 with the To tag the 487 then carries.
+func TestCancelBeforeRingSameToTag(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newUAS(t, func(*IncomingCall) {}) // neither rings nor answers
+		inv := e.invite(t)
+		time.Sleep(300 * time.Millisecond) // the transaction's 100 Trying
+		synctest.Wait()
+		v, _ := inv.TopVia()
+		cancel := siptest.Request(t, sip.CANCEL, "sip:bob@"+uasAddr, "Via: "+v.String(), "Call-ID: "+inv.CallID(),
+			"From: "+first(inv.Get("From")), "To: "+first(inv.Get("To")), "CSeq: 1 CANCEL")
+		e.peer.SendRequest(context.Background(), cancel, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+		synctest.Wait()
+		var okTag, tag487 []string
+		for _, ev := range e.n.Sent(func(ev siptest.Event) bool { return ev.From == netip.MustParseAddrPort(uasAddr) }) {
+			if r, ok := ev.Msg.(*sip.Response); ok && r.StatusCode() == 200 && r.CSeq().Method == sip.CANCEL {
+				okTag = append(okTag, r.ToTag())
+			} else if ok && r.StatusCode() == 487 {
+				tag487 = append(tag487, r.ToTag())
+			}
+		}
+		if len(okTag) != 1 || len(tag487) != 1 || okTag[0] == "" || okTag[0] != tag487[0] {
+			t.Errorf("200 to CANCEL with To tags %q, 487 with %q: want one same tag", okTag, tag487)
+		}
+	})
+}
+
 // pairEnv is two UAs calling each other.
 type pairEnv struct {
 	n          *siptest.Network
