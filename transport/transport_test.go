@@ -2,17 +2,12 @@ package transport
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/netip"
 	"strings"
@@ -21,38 +16,14 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/sipkit/sipkit/internal/testnet"
 	"github.com/sipkit/sipkit/sip"
 )
 
 // testCert makes a self-signed certificate for the loopback addresses.
 func testCert(t testing.TB) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sipkit test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-		DNSNames:              []string{"sip.test"},
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	client = &tls.Config{RootCAs: pool}
-	return server, client
+	c := testnet.NewCert(t)
+	return c.Server, c.Client
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -751,28 +722,7 @@ func TestWouldDial(t *testing.T) {
 // usually a socket's reader, returns at once, and the failure shows in
 // the statistics.
 func TestReconnectForResponseDoesNotWait(t *testing.T) {
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan []net.Conn, 1)
-	go func() {
-		var held []net.Conn // never read nor written: the handshake hangs
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				accepted <- held
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	defer func() {
-		silent.Close()
-		for _, c := range <-accepted {
-			c.Close()
-		}
-	}()
+	silent := testnet.Silent(t)
 	srvTLS, cliTLS := testCert(t)
 	srv, addrs, got := newLayer(t, Config{TLS: srvTLS, DialTimeout: time.Second}, "TLS:127.0.0.1:0")
 	nc, err := tls.Dial("tcp", addrs[TLS].String(), cliTLS)
@@ -780,7 +730,7 @@ func TestReconnectForResponseDoesNotWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(nc, "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS %s;branch=z9hG4bKgone\r\nMax-Forwards: 70\r\n"+
-		"From: <sip:alice@127.0.0.1>;tag=a\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: gone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", silent.Addr())
+		"From: <sip:alice@127.0.0.1>;tag=a\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: gone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", silent)
 	r := wait(t, got, "the request")
 	nc.Close()
 	for deadline := time.Now().Add(2 * time.Second); !r.src.conn.closed.Load(); time.Sleep(time.Millisecond) {

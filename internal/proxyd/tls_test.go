@@ -1,17 +1,10 @@
 package proxyd
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -21,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipkit/sipkit/internal/testnet"
 	"github.com/sipkit/sipkit/sip"
 	"github.com/sipkit/sipkit/transport"
 )
@@ -30,41 +24,17 @@ import (
 // trusts it.
 func writeCert(t *testing.T) (certFile, keyFile string, client *tls.Config) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sipkit proxy test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testnet.NewCert(t)
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(certFile, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, c.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	c.Client.ServerName = "127.0.0.1"
+	return certFile, keyFile, c.Client
 }
 
 // A phone registers over TLS, the proxy presenting --tls-cert, and a
@@ -152,33 +122,12 @@ func TestSecureListenerNeedsCertificate(t *testing.T) {
 // INVITEs than readers, an OPTIONS sent after them is still answered at
 // once.
 func TestSilentStreamContactDoesNotStallReaders(t *testing.T) {
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan []net.Conn, 1)
-	go func() {
-		var held []net.Conn // never read nor written: the TLS handshakes hang
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				accepted <- held
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	defer func() {
-		silent.Close()
-		for _, c := range <-accepted {
-			c.Close()
-		}
-	}()
+	silent := testnet.Silent(t)
 	s, p := startUDP(t, Config{})
 	proxyAddr := s.Listeners()[0].Addr
 	reg := p.request("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nMax-Forwards: 70\r\n"+
 		"From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: silent-reg\r\nCSeq: 1 REGISTER\r\n"+
-		"Contact: <sip:bob@%s;transport=tls>\r\nContent-Length: 0\r\n\r\n", silent.Addr())
+		"Contact: <sip:bob@%s;transport=tls>\r\nContent-Length: 0\r\n\r\n", silent)
 	if resp := p.exchange(reg, "silentreg"); resp.StatusCode() != 200 {
 		t.Fatalf("REGISTER: %d", resp.StatusCode())
 	}
