@@ -3,7 +3,6 @@ package ua
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/sipkit/sipkit/dialog"
 	"github.com/sipkit/sipkit/sip"
@@ -20,12 +19,11 @@ type IncomingCall struct {
 	d      *dialog.Dialog
 
 	mu          sync.Mutex
-	answered    *sip.Response // the 2xx, retransmitted until ACKed
-	body        []byte        // our last session description
+	awaitACK    bool   // the 2xx went out and its ACK has not come
+	body        []byte // our last session description
 	ctype       string
 	final       bool
 	ended       bool
-	retrans     *time.Timer
 	byeAfterACK bool    // hung up before the ACK: BYE when it comes (§15)
 	box         mailbox // events in the order they happened
 }
@@ -74,52 +72,13 @@ func (ic *IncomingCall) Answer(body []byte, contentType string) error {
 	if len(body) > 0 {
 		resp.SetBody(body, contentType)
 	}
-	ic.answered, ic.body, ic.ctype = resp, body, contentType
+	ic.awaitACK, ic.body, ic.ctype = true, body, contentType
 	ic.mu.Unlock()
-	err := ic.tx.Respond(resp)
-	if err == nil {
-		ic.mu.Lock()
-		if ic.answered != nil { // not ACKed already
-			ic.retransmit(ic.u.Timers().T1, 0)
-		}
-		ic.mu.Unlock()
-	}
+	err := ic.u.send2xx(ic.tx, ic.d, ic.invite.CSeq().Seq, resp, ic)
 	if err != nil {
 		ic.end(Event{Kind: Terminated, Cause: CauseTransportError})
 	}
 	return err
-}
-
-// retransmit arms the next 2xx retransmission after interval, elapsed
-// into the 64·T1 the UA keeps trying; the lock is held.
-func (ic *IncomingCall) retransmit(interval, elapsed time.Duration) {
-	t := ic.u.Timers()
-	ic.retrans = time.AfterFunc(interval, func() {
-		ic.mu.Lock()
-		if ic.answered == nil || ic.ended {
-			ic.mu.Unlock()
-			return
-		}
-		elapsed := elapsed + interval
-		if elapsed >= 64*t.T1 {
-			// §13.3.1.4: no ACK within 64·T1: the dialog is confirmed,
-			// and ended with BYE.
-			ic.answered = nil
-			cause := CauseTimeout
-			if ic.byeAfterACK {
-				cause = CauseLocalHangup
-			}
-			ic.mu.Unlock()
-			ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
-			ic.end(Event{Kind: Terminated, Cause: cause})
-			return
-		}
-		resp := ic.answered
-		// T1 doubling up to T2, and a last wait that ends at 64·T1.
-		ic.retransmit(min(2*interval, t.T2, 64*t.T1-elapsed), elapsed)
-		ic.mu.Unlock()
-		ic.tx.Respond(resp)
-	})
 }
 
 // Reject ends the call with a final status (300–699).
@@ -141,7 +100,7 @@ func (ic *IncomingCall) Reject(code int) error {
 func (ic *IncomingCall) Hangup() error {
 	ic.mu.Lock()
 	answered := ic.final && !ic.ended
-	if answered && ic.answered != nil {
+	if answered && ic.awaitACK {
 		ic.byeAfterACK = true
 		ic.mu.Unlock()
 		return nil
@@ -166,11 +125,8 @@ func (ic *IncomingCall) peerBye(_ *dialog.Dialog, bye *sip.Request) {
 
 func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
 	ic.mu.Lock()
-	first := ic.answered != nil
-	ic.answered = nil
-	if ic.retrans != nil {
-		ic.retrans.Stop()
-	}
+	first := ic.awaitACK // not an ACK again, nor a re-INVITE's
+	ic.awaitACK = false
 	bye := ic.byeAfterACK
 	if first && !ic.ended {
 		ic.d.Confirm()
@@ -183,15 +139,22 @@ func (ic *IncomingCall) acked(_ *dialog.Dialog, ack *sip.Request) {
 	}
 }
 
+// ackTimeout ends the call with BYE when a 2xx was never ACKed
+// (§13.3.1.4); a hangup waiting for the first ACK is one.
 func (ic *IncomingCall) ackTimeout(*dialog.Dialog) {
 	ic.mu.Lock()
-	ended := ic.ended
-	ic.mu.Unlock()
-	if ended {
+	if ic.ended {
+		ic.mu.Unlock()
 		return
 	}
+	ic.awaitACK = false
+	cause := CauseTimeout
+	if ic.byeAfterACK {
+		cause = CauseLocalHangup
+	}
+	ic.mu.Unlock()
 	ic.u.sendInDialog(ic.d.NewRequest(sip.BYE, ""), ic.tx.Source().Transport, nil)
-	ic.end(Event{Kind: Terminated, Cause: CauseTimeout})
+	ic.end(Event{Kind: Terminated, Cause: cause})
 }
 
 func (ic *IncomingCall) end(ev Event) {
@@ -201,9 +164,6 @@ func (ic *IncomingCall) end(ev Event) {
 		return
 	}
 	ic.ended = true
-	if ic.retrans != nil {
-		ic.retrans.Stop()
-	}
 	ev.ID, ev.Incoming = ic.d.ID(), ic
 	ic.box.add(ev)
 	ic.mu.Unlock()
@@ -293,7 +253,7 @@ func (u *UA) inDialog(tx *transaction.ServerTx, req *sip.Request) {
 			ic.mu.Unlock()
 		}
 		if req.Method() == sip.INVITE {
-			u.answerReinvite(tx, d, req.CSeq().Seq, resp, s)
+			u.send2xx(tx, d, req.CSeq().Seq, resp, s)
 			return
 		}
 		tx.Respond(resp)
@@ -345,9 +305,7 @@ func (h *uasHandler) HandleAck(ack *sip.Request, _ transport.Source) {
 	if !ok {
 		return
 	}
-	if u.ackedReinvite(d, ack) {
-		return
-	}
+	u.stop2xx(d, ack.CSeq().Seq)
 	u.mu.Lock()
 	s := u.sessions[d]
 	u.mu.Unlock()
@@ -363,7 +321,7 @@ func (h *uasHandler) HandleError(tx *transaction.ServerTx, err error) {
 		return
 	}
 	ic.mu.Lock()
-	answered := ic.answered != nil || (ic.final && ic.d.State() == dialog.Confirmed)
+	answered := ic.awaitACK || (ic.final && ic.d.State() == dialog.Confirmed)
 	ic.mu.Unlock()
 	if answered {
 		return // the UA's own 2xx retransmission decides

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/sipkit/sipkit/auth"
 	"github.com/sipkit/sipkit/dialog"
@@ -65,7 +64,7 @@ type UA struct {
 	calls    map[string]*Call           // outgoing calls by Call-ID
 	sessions map[*dialog.Dialog]session // who owns each dialog
 	incoming map[*transaction.ServerTx]*IncomingCall
-	acks     map[ackKey]*time.Timer // re-INVITE 2xx retransmissions awaiting ACK
+	acks     map[*dialog.Dialog]*pending2xx // 2xx retransmitted until ACKed
 }
 
 // session is a call that owns dialogs: an outgoing Call or an
@@ -73,8 +72,8 @@ type UA struct {
 type session interface {
 	peerBye(d *dialog.Dialog, bye *sip.Request)
 	acked(d *dialog.Dialog, ack *sip.Request)
-	// ackTimeout ends the session with BYE when the ACK of a 2xx to a
-	// re-INVITE in dialog d never came (RFC 3261 §13.3.1.4).
+	// ackTimeout ends the session with BYE when the ACK of a 2xx in
+	// dialog d never came (RFC 3261 §13.3.1.4).
 	ackTimeout(d *dialog.Dialog)
 }
 
@@ -101,7 +100,7 @@ func New(cfg Config) (*UA, error) {
 		calls:    make(map[string]*Call),
 		sessions: make(map[*dialog.Dialog]session),
 		incoming: make(map[*transaction.ServerTx]*IncomingCall),
-		acks:     make(map[ackKey]*time.Timer),
+		acks:     make(map[*dialog.Dialog]*pending2xx),
 	}
 	tx, err := transaction.New(transaction.Config{Sender: cfg.Sender, Timers: cfg.Timers, Handler: (*uasHandler)(u)})
 	if err != nil {
@@ -207,6 +206,10 @@ func (u *UA) removeDialog(d *dialog.Dialog) {
 	u.dialogs.Remove(d)
 	u.mu.Lock()
 	delete(u.sessions, d)
+	if p := u.acks[d]; p != nil {
+		p.timer.Stop()
+		delete(u.acks, d)
+	}
 	u.mu.Unlock()
 }
 
