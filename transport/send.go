@@ -110,7 +110,7 @@ func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source
 		return fmt.Errorf("%w: cannot send a response to Via %q", ErrNoRoute, v.String())
 	}
 	if d.transport != UDP {
-		return l.reconnectResponse(ctx, resp, d, v)
+		return l.reconnectResponse(resp, d, v)
 	}
 	addr := d.addr
 	if !addr.IsValid() {
@@ -144,14 +144,9 @@ func (l *Layer) SendResponse(ctx context.Context, resp *sip.Response, src Source
 // reading a socket, such as a proxy forwarding a response upstream: the
 // response then goes from a goroutine of its own, as Kamailio's
 // tcp_async sends it, and a failure is counted and logged, not returned.
-func (l *Layer) reconnectResponse(ctx context.Context, resp *sip.Response, d responseDest, v sip.Via) error {
+func (l *Layer) reconnectResponse(resp *sip.Response, d responseDest, v sip.Via) error {
 	t := Target{Transport: d.transport, Addr: d.addr, Host: d.host}
-	if t.Addr.IsValid() && !l.WouldDial(t) {
-		c, err := l.connFor(ctx, t)
-		if err != nil {
-			l.count(t.Transport).sendErrors.Add(1)
-			return fmt.Errorf("transport: response to %v: %w", t.Addr, err)
-		}
+	if c := l.openConn(t); c != nil {
 		return l.writeConn(c, resp)
 	}
 	b := resp.AppendTo(nil) // the caller keeps resp

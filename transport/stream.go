@@ -327,23 +327,24 @@ func (l *Layer) removeConn(c *conn) {
 // goroutine of its own then.
 func (l *Layer) WouldDial(t Target) bool {
 	tr := canonical(t.Transport)
-	if tr == "" || tr == UDP {
-		return false
-	}
+	return tr != "" && tr != UDP && l.openConn(Target{Transport: tr, Addr: unmap(t.Addr)}) == nil
+}
+
+// openConn returns the open connection to t, or nil.
+func (l *Layer) openConn(t Target) *conn {
 	l.mu.Lock()
-	c := l.conns[connKey{tr, unmap(t.Addr)}]
+	c := l.conns[connKey{t.Transport, t.Addr}]
 	l.mu.Unlock()
-	return c == nil || c.closed.Load()
+	if c == nil || c.closed.Load() {
+		return nil
+	}
+	return c
 }
 
 // connFor returns an open connection to t, dialling one if there is
 // none.
 func (l *Layer) connFor(ctx context.Context, t Target) (*conn, error) {
-	key := connKey{t.Transport, t.Addr}
-	l.mu.Lock()
-	c := l.conns[key]
-	l.mu.Unlock()
-	if c != nil && !c.closed.Load() {
+	if c := l.openConn(t); c != nil {
 		return c, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,10 +115,8 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("--location %q: want memory or redis://HOST:PORT/DB", cfg.Location)
 	}
 	var serverTLS *tls.Config
-	for _, l := range cfg.Listen {
-		if !l.Secure() || serverTLS != nil {
-			continue
-		}
+	if i := slices.IndexFunc(cfg.Listen, Listen.Secure); i >= 0 {
+		l := cfg.Listen[i]
 		if cfg.TLSCert == "" || cfg.TLSKey == "" {
 			s.closeLoc()
 			return nil, fmt.Errorf("listen %s:%s needs --tls-cert and --tls-key", strings.ToLower(l.Transport), l.Addr)
