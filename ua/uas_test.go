@@ -82,9 +82,7 @@ func TestIncomingAnswerRetransmitsUntilACK(t *testing.T) {
 		if len(ringAt) != 1 || ringTags[0] == "" || slices.ContainsFunc(okTags, func(s string) bool { return s != ringTags[0] }) {
 			t.Errorf("To tags: 180 %v, 200 %v; want one tag on all", ringTags, okTags)
 		}
-		ack := siptest.Request(t, sip.ACK, "sip:bob@"+uasAddr, "Call-ID: "+inv.CallID(), "From: "+first(inv.Get("From")),
-			"To: <sip:bob@"+uasAddr+">;tag="+okTags[0])
-		e.peer.SendRequest(context.Background(), ack, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+		e.ack(t, inv, okTags[0], 1)
 		time.Sleep(20 * time.Second)
 		synctest.Wait()
 		if okAt, _ := e.responses(200); len(okAt) != 4 {
@@ -143,15 +141,11 @@ func TestIncomingCancelReason(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newUAS(t, func(ic *IncomingCall) { ic.Ring() })
 				inv := e.invite(t)
-				v, _ := inv.TopVia()
-				hs := []string{"Via: " + v.String(), "Call-ID: " + inv.CallID(), "From: " + first(inv.Get("From")),
-					"To: " + first(inv.Get("To")), "CSeq: 1 CANCEL"}
+				var extra []string
 				if tc.reason != "" {
-					hs = append(hs, "Reason: "+tc.reason)
+					extra = append(extra, "Reason: "+tc.reason)
 				}
-				cancel := siptest.Request(t, sip.CANCEL, "sip:bob@"+uasAddr, hs...)
-				e.peer.SendRequest(context.Background(), cancel, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
-				synctest.Wait()
+				e.cancel(t, inv, extra...)
 				_, ringTags := e.responses(180)
 				_, tags487 := e.responses(487)
 				if len(tags487) != 1 || tags487[0] != ringTags[0] {
@@ -177,11 +171,7 @@ func TestCancelBeforeRingSameToTag(t *testing.T) {
 		inv := e.invite(t)
 		time.Sleep(300 * time.Millisecond) // the transaction's 100 Trying
 		synctest.Wait()
-		v, _ := inv.TopVia()
-		cancel := siptest.Request(t, sip.CANCEL, "sip:bob@"+uasAddr, "Via: "+v.String(), "Call-ID: "+inv.CallID(),
-			"From: "+first(inv.Get("From")), "To: "+first(inv.Get("To")), "CSeq: 1 CANCEL")
-		e.peer.SendRequest(context.Background(), cancel, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
-		synctest.Wait()
+		e.cancel(t, inv)
 		var okTag, tag487 []string
 		for _, ev := range e.n.Sent(func(ev siptest.Event) bool { return ev.From == netip.MustParseAddrPort(uasAddr) }) {
 			if r, ok := ev.Msg.(*sip.Response); ok && r.StatusCode() == 200 && r.CSeq().Method == sip.CANCEL {
@@ -407,6 +397,16 @@ func (e *uasEnv) reinvite(t *testing.T, inv *sip.Request, tag string) time.Durat
 	e.peer.SendRequest(context.Background(), re, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
 	synctest.Wait()
 	return at
+}
+
+// cancel sends the CANCEL of inv (§9.1), with extra headers.
+func (e *uasEnv) cancel(t *testing.T, inv *sip.Request, extra ...string) {
+	v, _ := inv.TopVia()
+	hs := append([]string{"Via: " + v.String(), "Call-ID: " + inv.CallID(), "From: " + first(inv.Get("From")),
+		"To: " + first(inv.Get("To")), "CSeq: 1 CANCEL"}, extra...)
+	cancel := siptest.Request(t, sip.CANCEL, "sip:bob@"+uasAddr, hs...)
+	e.peer.SendRequest(context.Background(), cancel, transport.Target{Transport: transport.UDP, Addr: netip.MustParseAddrPort(uasAddr)})
+	synctest.Wait()
 }
 
 // ack sends the ACK for the 2xx to the INVITE with CSeq seq.
